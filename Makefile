@@ -1,0 +1,42 @@
+# Two commands do all the setup: `make render` and `make test`. Both create .venv from the pinned
+# requirements on first use (and again whenever a requirements file changes).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STACK ?= dev
+OUT ?= out/$(STACK)
+
+.PHONY: render preview test lint typecheck clean
+
+render: $(VENV)/.runtime-installed  ## Render STACK (default dev) to OUT (default out/STACK), offline
+	$(BIN)/python -m stackyard render $(STACK) --out $(OUT)
+
+preview: $(VENV)/.runtime-installed  ## Print STACK's resource tree and a count per kind
+	$(BIN)/python -m stackyard preview $(STACK)
+
+test: $(VENV)/.dev-installed  ## Lint, then the whole test suite (type check and schema checks included)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache

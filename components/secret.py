@@ -1,0 +1,65 @@
+"""AppSecret: a Kubernetes Secret whose values stay secret all the way through Pulumi."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pulumi
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.meta.v1 as meta
+from pydantic import ConfigDict, Field, StringConstraints
+
+from . import labels
+from ._args import Args
+from .validation import DnsLabel, DnsSubdomain, LabelValue
+
+TYPE_TOKEN = "stackyard:index:AppSecret"
+
+SecretKey = Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z0-9]{1,253}$")]
+
+
+class AppSecretArgs(Args):
+    """Inputs of :class:`AppSecret`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    namespace: DnsLabel
+    """The namespace of the Secret."""
+    name: DnsSubdomain
+    """The Secret's name, as apps refer to it in ``secretFiles`` or ``secretEnv``."""
+    values: dict[SecretKey, pulumi.Output[str]] = Field(min_length=1)
+    """The Secret's keys and values. Every value is marked secret, whatever it was before, so it is
+    encrypted in Pulumi state and redacted in every export."""
+    part_of: LabelValue = ""
+    """The ``app.kubernetes.io/part-of`` label. Default: no label."""
+
+
+class AppSecret(pulumi.ComponentResource):
+    """An Opaque Secret built from secret Pulumi values (for example ``secure:`` stack config)."""
+
+    secret_name: pulumi.Output[str]
+    """The Secret's name."""
+
+    def __init__(self, name: str, args: AppSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        depends_on = opts.depends_on if opts is not None else None
+        secret = core.Secret(
+            name,
+            metadata=meta.ObjectMetaArgs(
+                name=args.name,
+                namespace=args.namespace,
+                labels=labels.recommended_labels(
+                    name=args.name, instance=labels.instance_label(args.name, args.namespace), part_of=args.part_of
+                ),
+            ),
+            type="Opaque",
+            string_data={key: _as_secret(value) for key, value in sorted(args.values.items())},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+        self.secret_name = secret.metadata.apply(lambda _: args.name)
+        self.register_outputs({"secret_name": self.secret_name})
+
+
+def _as_secret(value: pulumi.Output[str]) -> pulumi.Output[str]:
+    secret: pulumi.Output[str] = pulumi.Output.secret(value)
+    return secret

@@ -1,0 +1,177 @@
+"""Kubernetes value rules shared by every component's args.
+
+Each checker returns the value when it is valid and raises ``ValueError`` with what is allowed
+otherwise; pydantic turns that into an error located at the field's key path.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated
+
+from kubernetes.utils.quantity import parse_quantity
+from pydantic import AfterValidator
+
+# These mirror k8s.io/apimachinery/pkg/util/validation, which the API server applies.
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+_IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+# The distribution reference grammar (github.com/distribution/reference), simplified only in that
+# the host and path components are matched together.
+_IMAGE_REF = re.compile(
+    r"^(?P<name>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?::[0-9]+)?"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+_IMAGE_HOST = re.compile(r"^[a-zA-Z0-9.-]+(?::[0-9]+)?/")
+
+
+def dns1123_label(value: str) -> str:
+    """A DNS-1123 label: namespaces, most object names."""
+    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+        raise ValueError(
+            "must be a DNS-1123 label: at most 63 characters of lowercase a-z, 0-9 and '-', "
+            "starting and ending with an alphanumeric character"
+        )
+    return value
+
+
+def dns1035_label(value: str) -> str:
+    """A DNS-1035 label: Service names, which must also start with a letter."""
+    if len(value) > 63 or not _DNS1035_LABEL.match(value):
+        raise ValueError(
+            "must be a DNS-1035 label: at most 63 characters of lowercase a-z, 0-9 and '-', "
+            "starting with a letter and ending with an alphanumeric character"
+        )
+    return value
+
+
+def dns1123_subdomain(value: str) -> str:
+    """A DNS-1123 subdomain: ConfigMap and Secret names, label key prefixes."""
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+        raise ValueError("must be a DNS-1123 subdomain: at most 253 characters of dot-separated DNS-1123 labels")
+    return value
+
+
+def label_key(value: str) -> str:
+    """A label or annotation key: an optional DNS subdomain prefix and a name of at most 63 characters."""
+    prefix, _, name = value.rpartition("/")
+    if "/" in prefix or (prefix and not _DNS1123_SUBDOMAIN.match(prefix)) or len(prefix) > 253:
+        raise ValueError("must be a label key: an optional DNS-1123 subdomain prefix and '/', then a name")
+    if len(name) > 63 or not _LABEL_NAME.match(name):
+        raise ValueError(
+            "must be a label key: a name part of at most 63 characters of alphanumerics, '-', '_' "
+            "and '.', starting and ending with an alphanumeric character"
+        )
+    return value
+
+
+def label_value(value: str) -> str:
+    """A label value: empty, or at most 63 characters that start and end alphanumeric."""
+    if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+        raise ValueError(
+            "must be a label value: empty, or at most 63 characters of alphanumerics, '-', '_' "
+            "and '.', starting and ending with an alphanumeric character"
+        )
+    return value
+
+
+def labels(value: dict[str, str]) -> dict[str, str]:
+    """Every key and value of a label map."""
+    for key, item in value.items():
+        try:
+            label_key(key)
+            label_value(item)
+        except ValueError as error:
+            raise ValueError(f"label {key!r}={item!r}: {error}") from None
+    return value
+
+
+def env_var_name(value: str) -> str:
+    """An environment variable name as the API server accepts it."""
+    if not _ENV_VAR_NAME.match(value):
+        raise ValueError(
+            "must be an environment variable name: letters, digits, '_', '-' and '.', not starting with a digit"
+        )
+    return value
+
+
+def port_name(value: str) -> str:
+    """An IANA service name: how a named port is referred to by probes, Services and ServiceMonitors."""
+    if len(value) > 15 or not _IANA_SVC_NAME.match(value) or "--" in value or not re.search("[a-z]", value):
+        raise ValueError(
+            "must be an IANA service name: at most 15 characters of lowercase a-z, 0-9 and '-', "
+            "with at least one letter and no '--'"
+        )
+    return value
+
+
+def port_number(value: int) -> int:
+    """A TCP or UDP port."""
+    if not 1 <= value <= 65535:
+        raise ValueError("must be a port number from 1 to 65535")
+    return value
+
+
+def _parse_quantity(value: str) -> Decimal:
+    # The official client's parser is untyped; it returns a Decimal or raises ValueError.
+    parsed: Decimal = parse_quantity(value)  # type: ignore[no-untyped-call]
+    return parsed
+
+
+def quantity(value: str) -> str:
+    """A Kubernetes resource quantity, parsed by the official client's parser."""
+    try:
+        parsed = _parse_quantity(value)
+    except ValueError:
+        raise ValueError("must be a Kubernetes quantity such as '250m', '1', '512Mi' or '2Gi'") from None
+    if parsed < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def quantity_value(value: str) -> Decimal:
+    """The numeric value of an already validated quantity, for comparisons."""
+    return _parse_quantity(value)
+
+
+def image_reference(value: str) -> str:
+    """A pullable image pinned by tag or digest, never ``latest`` or untagged."""
+    match = _IMAGE_REF.match(value)
+    if match is None:
+        raise ValueError(
+            "must be an image reference such as 'registry.example.com/team/app:1.2.3' or 'repo:tag@sha256:<64 hex>'"
+        )
+    if not match.group("tag") and not match.group("digest"):
+        raise ValueError("must name a tag or a digest: an untagged image means ':latest', which is not reproducible")
+    if match.group("tag") == "latest":
+        raise ValueError("must not use the 'latest' tag: pin a version tag or a digest")
+    return value
+
+
+def image_tag(value: str) -> str:
+    """The tag of a validated image reference, or the short digest when only a digest is given."""
+    match = _IMAGE_REF.match(value)
+    assert match is not None  # only called on validated references
+    if match.group("tag"):
+        return str(match.group("tag"))
+    return str(match.group("digest"))[len("sha256:") :][:12]
+
+
+DnsLabel = Annotated[str, AfterValidator(dns1123_label)]
+DnsSubdomain = Annotated[str, AfterValidator(dns1123_subdomain)]
+ServiceName = Annotated[str, AfterValidator(dns1035_label)]
+LabelValue = Annotated[str, AfterValidator(label_value)]
+LabelMap = Annotated[dict[str, str], AfterValidator(labels)]
+PortName = Annotated[str, AfterValidator(port_name)]
+PortNumber = Annotated[int, AfterValidator(port_number)]
+Quantity = Annotated[str, AfterValidator(quantity)]
+ImageReference = Annotated[str, AfterValidator(image_reference)]
+EnvVarName = Annotated[str, AfterValidator(env_var_name)]

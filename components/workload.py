@@ -1,0 +1,438 @@
+"""App: one web service or worker, with everything it needs to run safely.
+
+Children: a ServiceAccount, an env ConfigMap (content-hashed name), a Deployment, an optional
+Service, an optional HorizontalPodAutoscaler and a PodDisruptionBudget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pulumi
+import pulumi_kubernetes.apps.v1 as apps
+import pulumi_kubernetes.autoscaling.v2 as autoscaling
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.policy.v1 as policy
+from pydantic import Field, field_validator, model_validator
+
+from . import labels
+from ._args import Args
+from .validation import (
+    DnsLabel,
+    DnsSubdomain,
+    EnvVarName,
+    ImageReference,
+    LabelValue,
+    PortName,
+    PortNumber,
+    Quantity,
+    ServiceName,
+    image_tag,
+    quantity_value,
+)
+
+TYPE_TOKEN = "stackyard:index:App"
+
+#: Where the writable scratch directory is mounted; the root filesystem is read-only.
+TMP_MOUNT_PATH = "/tmp"
+#: Where each Secret named in ``secret_files`` is mounted, as ``<SECRET_FILES_ROOT>/<secret>``.
+SECRET_FILES_ROOT = "/var/run/secrets/stackyard"
+
+
+class ResourceList(Args):
+    """CPU and memory, as Kubernetes quantities."""
+
+    cpu: Quantity
+    """CPU, e.g. ``250m`` or ``1``."""
+    memory: Quantity
+    """Memory, e.g. ``256Mi`` or ``1Gi``."""
+
+
+class Resources(Args):
+    """Container requests and limits. Both are always set: scanners and quotas require them."""
+
+    requests: ResourceList = ResourceList(cpu="100m", memory="128Mi")
+    """What the scheduler reserves. Default: 100m CPU, 128Mi memory."""
+    limits: ResourceList = ResourceList(cpu="500m", memory="256Mi")
+    """The ceiling; memory above it is an OOM kill. Default: 500m CPU, 256Mi memory."""
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Resources:
+        for key in ("cpu", "memory"):
+            request, limit = getattr(self.requests, key), getattr(self.limits, key)
+            if quantity_value(request) > quantity_value(limit):
+                raise ValueError(f"requests.{key} {request!r} must not exceed limits.{key} {limit!r}")
+        return self
+
+
+class Autoscaling(Args):
+    """A HorizontalPodAutoscaler (autoscaling/v2) on CPU utilisation."""
+
+    min_replicas: int = Field(default=2, ge=1)
+    """Lowest replica count, at least 1. Default: 2, so one pod can be disrupted without an outage."""
+    max_replicas: int = Field(default=5, ge=1)
+    """Highest replica count, at least ``minReplicas``. Default: 5."""
+    target_cpu_utilization: int = Field(default=70, ge=1, le=1000)
+    """Average CPU utilisation, in percent of requests, that the HPA aims for. Default: 70."""
+    scale_down_stabilization_seconds: int = Field(default=300, ge=0, le=3600)
+    """How long the HPA looks back before scaling down, so a dip does not cause flapping. Default: 300."""
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"minReplicas {self.min_replicas} must not exceed maxReplicas {self.max_replicas}")
+        return self
+
+
+class SecretKeyRef(Args):
+    """One key of an existing Secret, exposed to the container as an environment variable."""
+
+    secret: DnsSubdomain
+    """The Secret's name, in the app's namespace."""
+    key: str = Field(pattern=r"^[-._a-zA-Z0-9]{1,253}$")
+    """The key inside the Secret."""
+
+
+class AppArgs(Args):
+    """Inputs of :class:`App`."""
+
+    namespace: DnsLabel
+    """The namespace the app runs in. Required: everything is namespaced explicitly."""
+    name: ServiceName
+    """The app's name: the Deployment, Service, ServiceAccount and label ``app.kubernetes.io/name``.
+    A DNS-1035 label, because it also names the Service."""
+    image: ImageReference
+    """The container image, pinned by tag or digest (``repo:tag@sha256:...``). ``latest`` and untagged
+    images are rejected."""
+    component: LabelValue = "server"
+    """The ``app.kubernetes.io/component`` label, e.g. ``frontend`` or ``worker``. Default: ``server``."""
+    part_of: LabelValue = ""
+    """The ``app.kubernetes.io/part-of`` label. Default: no label."""
+    port: PortNumber = 8080
+    """The container port the app listens on; probes and the Service use it by name. Default: 8080."""
+    port_name: PortName = "http"
+    """The name of that port. Default: ``http``."""
+    service: bool = True
+    """Whether to create a ClusterIP Service. Default: true; set false for a background worker."""
+    service_port: PortNumber = 80
+    """The Service's port, forwarded to the named container port. Default: 80."""
+    replicas: int = Field(default=2, ge=0)
+    """Pod count when ``autoscaling`` is not set; ignored (and left out of the Deployment, so that
+    server-side apply does not fight the HPA) when it is. Default: 2."""
+    autoscaling: Autoscaling | None = None
+    """Autoscaling bounds; when set, an HPA owns the replica count. Default: no HPA."""
+    resources: Resources = Resources()
+    """Requests and limits of the app container. Default: the :class:`Resources` defaults."""
+    env: dict[EnvVarName, str] = {}
+    """Plain environment variables, delivered through a ConfigMap whose name carries a content hash,
+    so that a change rolls the pods. Never put secrets here: use ``secretEnv`` or ``secretFiles``.
+    Default: none."""
+    secret_env: dict[EnvVarName, SecretKeyRef] = {}
+    """Environment variables read from keys of existing Secrets (``secretKeyRef``). Default: none."""
+    secret_files: list[DnsSubdomain] = []
+    """Existing Secrets to mount read-only at ``/var/run/secrets/stackyard/<secret>``; preferred over
+    ``secretEnv`` because files do not leak into crash dumps and child processes. Default: none."""
+    readiness_path: str = Field(default="/readyz", pattern=r"^/\S*$")
+    """HTTP path of the readiness probe: failing it takes the pod out of the Service. Default: ``/readyz``."""
+    liveness_path: str = Field(default="/livez", pattern=r"^/\S*$")
+    """HTTP path of the liveness probe: failing it restarts the container. Default: ``/livez``."""
+    run_as_user: int = Field(default=10001, ge=10000, le=2147483647)
+    """UID (and GID) the container runs as; at least 10000 so it cannot collide with a host user.
+    Default: 10001."""
+    automount_service_account_token: bool = False
+    """Whether to mount the ServiceAccount token into pods. Default: false; only apps that call the
+    Kubernetes API need it."""
+
+    @field_validator("secret_files")
+    @classmethod
+    def _unique_secret_files(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({item for item in value if value.count(item) > 1})
+        if duplicates:
+            raise ValueError(f"lists {duplicates} more than once")
+        return value
+
+    @model_validator(mode="after")
+    def _env_names_unique(self) -> AppArgs:
+        clash = sorted(set(self.env) & set(self.secret_env))
+        if clash:
+            raise ValueError(f"env and secretEnv both define {clash}; a variable must come from one place")
+        return self
+
+    @property
+    def instance(self) -> str:
+        """The ``app.kubernetes.io/instance`` label: the app's name within its namespace."""
+        return labels.instance_label(self.name, self.namespace)
+
+    @property
+    def selector(self) -> dict[str, str]:
+        """The pod selector: stable labels only, because a selector change forces a replacement."""
+        return labels.selector_labels(self.name, self.instance)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The recommended labels carried by every object of the app and by its pods."""
+        return labels.recommended_labels(
+            name=self.name,
+            instance=self.instance,
+            component=self.component,
+            part_of=self.part_of,
+            version=image_tag(self.image),
+        )
+
+
+class App(pulumi.ComponentResource):
+    """A web service or worker: Deployment, ServiceAccount, env ConfigMap, optional Service and HPA, PDB.
+
+    Secure by default: the pods pass the Pod Security Standards ``restricted`` profile, run as a
+    high non-root UID with a read-only root filesystem, drop all capabilities and do not mount a
+    ServiceAccount token.
+    """
+
+    deployment_name: pulumi.Output[str]
+    """The Deployment's name."""
+    service_name: pulumi.Output[str] | None
+    """The Service's name, or ``None`` when ``service`` is false."""
+
+    def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        # Deliberate break from "never merge the caller's opts into children": depends_on does not
+        # flow from a component to its children, and the namespace must exist before they do.
+        depends_on = opts.depends_on if opts is not None else None
+        child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+        account = _service_account(name, args, child)
+        env_map = _env_config_map(name, args, child) if args.env else None
+        deployment = apps.Deployment(
+            name,
+            metadata=_metadata(args, args.name),
+            spec=_deployment_spec(args, env_map_name=_env_config_map_name(args) if env_map else None),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[account, *([env_map] if env_map else [])]),
+        )
+        self.deployment_name = deployment.metadata.apply(lambda _: args.name)
+        self.service_name = None
+        if args.service:
+            service = _service(name, args, child)
+            self.service_name = service.metadata.apply(lambda _: args.name)
+        if args.autoscaling is not None:
+            _autoscaler(name, args, args.autoscaling, pulumi.ResourceOptions(parent=self, depends_on=[deployment]))
+        _disruption_budget(name, args, child)
+        self.register_outputs({"deployment_name": self.deployment_name, "service_name": self.service_name})
+
+
+def _metadata(args: AppArgs, name: str) -> meta.ObjectMetaArgs:
+    return meta.ObjectMetaArgs(name=name, namespace=args.namespace, labels=args.labels)
+
+
+def _env_config_map_name(args: AppArgs) -> str:
+    digest = hashlib.sha256(json.dumps(args.env, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{args.name}-env-{digest}"
+
+
+def _env_config_map(name: str, args: AppArgs, opts: pulumi.ResourceOptions) -> core.ConfigMap:
+    # The logical name stays fixed while the object name follows the content, so a change is a
+    # create-before-delete replacement that rolls the pods, and the URN never moves.
+    return core.ConfigMap(
+        f"{name}-env",
+        metadata=_metadata(args, _env_config_map_name(args)),
+        data=dict(sorted(args.env.items())),
+        immutable=True,
+        opts=opts,
+    )
+
+
+def _service_account(name: str, args: AppArgs, opts: pulumi.ResourceOptions) -> core.ServiceAccount:
+    return core.ServiceAccount(
+        name,
+        metadata=_metadata(args, args.name),
+        automount_service_account_token=args.automount_service_account_token,
+        opts=opts,
+    )
+
+
+def _deployment_spec(args: AppArgs, env_map_name: str | None) -> apps.DeploymentSpecArgs:
+    return apps.DeploymentSpecArgs(
+        # Left unset under an HPA: with server-side apply the field would fight the controller.
+        replicas=None if args.autoscaling is not None else args.replicas,
+        revision_history_limit=5,
+        selector=meta.LabelSelectorArgs(match_labels=args.selector),
+        strategy=apps.DeploymentStrategyArgs(
+            type="RollingUpdate",
+            rolling_update=apps.RollingUpdateDeploymentArgs(max_surge="25%", max_unavailable=0),
+        ),
+        template=core.PodTemplateSpecArgs(
+            metadata=meta.ObjectMetaArgs(labels=args.labels),
+            spec=_pod_spec(args, env_map_name),
+        ),
+    )
+
+
+def _pod_spec(args: AppArgs, env_map_name: str | None) -> core.PodSpecArgs:
+    return core.PodSpecArgs(
+        service_account_name=args.name,
+        automount_service_account_token=args.automount_service_account_token,
+        enable_service_links=False,
+        security_context=core.PodSecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=args.run_as_user,
+            run_as_group=args.run_as_user,
+            fs_group=args.run_as_user,
+            seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        containers=[_container(args, env_map_name)],
+        volumes=[
+            core.VolumeArgs(name="tmp", empty_dir=core.EmptyDirVolumeSourceArgs(size_limit="64Mi")),
+            *(
+                core.VolumeArgs(
+                    name=_secret_volume_name(secret),
+                    secret=core.SecretVolumeSourceArgs(secret_name=secret, default_mode=0o440),
+                )
+                for secret in args.secret_files
+            ),
+        ],
+        topology_spread_constraints=[
+            core.TopologySpreadConstraintArgs(
+                max_skew=1,
+                topology_key="kubernetes.io/hostname",
+                when_unsatisfiable="ScheduleAnyway",
+                label_selector=meta.LabelSelectorArgs(match_labels=args.selector),
+                # Counts only the pods of the current ReplicaSet, so a rollout is not skewed by the old one.
+                match_label_keys=["pod-template-hash"],
+            )
+        ],
+    )
+
+
+def _container(args: AppArgs, env_map_name: str | None) -> core.ContainerArgs:
+    return core.ContainerArgs(
+        name=args.name,
+        image=args.image,
+        # Always: a cached image on a shared node must not bypass the registry's pull credentials.
+        image_pull_policy="Always",
+        ports=[core.ContainerPortArgs(name=args.port_name, container_port=args.port, protocol="TCP")],
+        env_from=[core.EnvFromSourceArgs(config_map_ref=core.ConfigMapEnvSourceArgs(name=env_map_name))]
+        if env_map_name
+        else None,
+        env=[
+            core.EnvVarArgs(
+                name=variable,
+                value_from=core.EnvVarSourceArgs(
+                    secret_key_ref=core.SecretKeySelectorArgs(name=ref.secret, key=ref.key)
+                ),
+            )
+            for variable, ref in sorted(args.secret_env.items())
+        ]
+        or None,
+        resources=core.ResourceRequirementsArgs(
+            requests={"cpu": args.resources.requests.cpu, "memory": args.resources.requests.memory},
+            limits={"cpu": args.resources.limits.cpu, "memory": args.resources.limits.memory},
+        ),
+        readiness_probe=core.ProbeArgs(
+            http_get=core.HTTPGetActionArgs(path=args.readiness_path, port=args.port_name),
+            period_seconds=5,
+            timeout_seconds=2,
+            failure_threshold=3,
+        ),
+        liveness_probe=core.ProbeArgs(
+            http_get=core.HTTPGetActionArgs(path=args.liveness_path, port=args.port_name),
+            # Slower and more tolerant than readiness: a restart is the last resort.
+            initial_delay_seconds=10,
+            period_seconds=10,
+            timeout_seconds=2,
+            failure_threshold=6,
+        ),
+        security_context=core.SecurityContextArgs(
+            allow_privilege_escalation=False,
+            privileged=False,
+            read_only_root_filesystem=True,
+            run_as_non_root=True,
+            run_as_user=args.run_as_user,
+            run_as_group=args.run_as_user,
+            capabilities=core.CapabilitiesArgs(drop=["ALL"]),
+            seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        volume_mounts=[
+            core.VolumeMountArgs(name="tmp", mount_path=TMP_MOUNT_PATH),
+            *(
+                core.VolumeMountArgs(
+                    name=_secret_volume_name(secret),
+                    mount_path=f"{SECRET_FILES_ROOT}/{secret}",
+                    read_only=True,
+                )
+                for secret in args.secret_files
+            ),
+        ],
+    )
+
+
+def _secret_volume_name(secret: str) -> str:
+    # Volume names are DNS-1123 labels while Secret names may be subdomains.
+    return f"secret-{secret}".replace(".", "-")[:63].rstrip("-")
+
+
+def _service(name: str, args: AppArgs, opts: pulumi.ResourceOptions) -> core.Service:
+    return core.Service(
+        name,
+        metadata=_metadata(args, args.name),
+        spec=core.ServiceSpecArgs(
+            type="ClusterIP",
+            selector=args.selector,
+            ports=[
+                core.ServicePortArgs(
+                    name=args.port_name, port=args.service_port, target_port=args.port_name, protocol="TCP"
+                )
+            ],
+        ),
+        opts=opts,
+    )
+
+
+def _autoscaler(
+    name: str, args: AppArgs, scaling: Autoscaling, opts: pulumi.ResourceOptions
+) -> autoscaling.HorizontalPodAutoscaler:
+    return autoscaling.HorizontalPodAutoscaler(
+        name,
+        metadata=_metadata(args, args.name),
+        spec=autoscaling.HorizontalPodAutoscalerSpecArgs(
+            scale_target_ref=autoscaling.CrossVersionObjectReferenceArgs(
+                api_version="apps/v1", kind="Deployment", name=args.name
+            ),
+            min_replicas=scaling.min_replicas,
+            max_replicas=scaling.max_replicas,
+            metrics=[
+                autoscaling.MetricSpecArgs(
+                    type="Resource",
+                    resource=autoscaling.ResourceMetricSourceArgs(
+                        name="cpu",
+                        target=autoscaling.MetricTargetArgs(
+                            type="Utilization", average_utilization=scaling.target_cpu_utilization
+                        ),
+                    ),
+                )
+            ],
+            behavior=autoscaling.HorizontalPodAutoscalerBehaviorArgs(
+                scale_down=autoscaling.HPAScalingRulesArgs(
+                    stabilization_window_seconds=scaling.scale_down_stabilization_seconds,
+                    select_policy="Max",
+                    # At most half of the pods go per minute, so a sudden drop cannot empty the app.
+                    policies=[autoscaling.HPAScalingPolicyArgs(type="Percent", value=50, period_seconds=60)],
+                )
+            ),
+        ),
+        opts=opts,
+    )
+
+
+def _disruption_budget(name: str, args: AppArgs, opts: pulumi.ResourceOptions) -> policy.PodDisruptionBudget:
+    return policy.PodDisruptionBudget(
+        name,
+        metadata=_metadata(args, args.name),
+        spec=policy.PodDisruptionBudgetSpecArgs(
+            # maxUnavailable (not minAvailable) always allows one voluntary disruption, so a
+            # one-replica app can never block a node drain.
+            max_unavailable=1,
+            selector=meta.LabelSelectorArgs(match_labels=args.selector),
+            unhealthy_pod_eviction_policy="AlwaysAllow",
+        ),
+        opts=opts,
+    )

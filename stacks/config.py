@@ -1,0 +1,241 @@
+"""The stack's configuration: read once, validated completely, before any resource exists.
+
+Every ``stackyard:*`` key is parsed into :class:`StackConfig`, whose parts are the components' own
+args models, so there is one set of rules. Problems are reported together, one line each, naming
+the config key path, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+
+from components import AppArgs, AppNamespaceArgs
+from components._args import Args
+from components.validation import DnsSubdomain
+
+from .errors import ConfigError
+
+
+class SecretSpec(Args):
+    """A Secret to create from ``secure:`` config values."""
+
+    name: DnsSubdomain
+    """The Secret's name in the environment's namespace."""
+    values: dict[str, str] = Field(min_length=1)
+    """Secret key → the config key (in this project) holding its ``secure:`` value."""
+
+
+class StackConfig(Args):
+    """Everything one environment is made of. Each field is one ``stackyard:<key>`` config key."""
+
+    namespace: AppNamespaceArgs
+    """The environment's namespace; its ``name`` and ``partOf`` also apply to every app."""
+    apps: list[AppArgs] = Field(min_length=1)
+    """The apps of the environment; names are unique. ``namespace`` and ``partOf`` come from
+    ``stackyard:namespace``."""
+    secrets: list[SecretSpec] = []
+    """Secrets built from ``secure:`` config values. Default: none."""
+    render_dir: str = ""
+    """When set, the real engine renders YAML into this folder instead of deploying
+    (pulumi-kubernetes' ``renderYamlToDirectory``). Default: deploy."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apps_inherit_namespace(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("apps"), list):
+            return data
+        namespace = data.get("namespace")
+        if not isinstance(namespace, dict):
+            return data
+        inherited = {"namespace": namespace.get("name"), "partOf": namespace.get("partOf", "")}
+        apps = [
+            {**inherited, **app} if isinstance(app, dict) and "namespace" not in app else app for app in data["apps"]
+        ]
+        return {**data, "apps": apps}
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> StackConfig:
+        for kind, names in (("apps", [app.name for app in self.apps]), ("secrets", [s.name for s in self.secrets])):
+            duplicates = sorted({name for name in names if names.count(name) > 1})
+            if duplicates:
+                raise ValueError(f"{kind} names must be unique; {duplicates} appear more than once")
+        for app in self.apps:
+            if app.namespace != self.namespace.name:
+                raise ValueError(
+                    f"app {app.name!r} sets namespace {app.namespace!r}; apps always run in "
+                    f"stackyard:namespace.name ({self.namespace.name!r}), so leave it out"
+                )
+        return self
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """A validated stack config plus the secret values it refers to."""
+
+    project: str
+    stack: str
+    settings: StackConfig
+    secret_values: Mapping[str, pulumi.Output[str]]
+
+
+def load_stack_config() -> EnvironmentConfig:
+    """Read and validate this stack's ``<project>:*`` config; raise :class:`ConfigError` on any problem."""
+    project, stack = pulumi.get_project(), pulumi.get_stack()
+    raw = _project_config(project)
+    settings = parse_stack_config(project, raw)
+    secret_values = _secret_values(project, settings, raw)
+    return EnvironmentConfig(project=project, stack=stack, settings=settings, secret_values=secret_values)
+
+
+def parse_stack_config(project: str, raw: Mapping[str, str]) -> StackConfig:
+    """Validate raw config strings (``key`` without the project prefix) into a :class:`StackConfig`."""
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    known = _aliases(StackConfig)
+    referenced = _referenced_secret_keys(raw)
+    for key, text in sorted(raw.items()):
+        if key not in known:
+            if key not in referenced:
+                problems.append(_unknown_key(f"{project}:{key}", text, known))
+            continue
+        if known[key] is str:
+            data[key] = text
+            continue
+        try:
+            data[key] = json.loads(text)
+        except json.JSONDecodeError:
+            problems.append(
+                f"{project}:{key}: {_show(text)} is not a structured value; expected {_describe(known[key])}"
+            )
+    if not problems:
+        try:
+            return StackConfig.model_validate(data)
+        except ValidationError as error:
+            problems.extend(_format_error(project, detail) for detail in error.errors(include_url=False))
+    raise ConfigError(problems)
+
+
+def _project_config(project: str) -> dict[str, str]:
+    # The SDK offers no public way to list config keys. The CLI passes them in PULUMI_CONFIG and the
+    # mock runtime in a context variable; read both, as pulumi.Config itself does.
+    merged: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{project}:"
+    return {key[len(prefix) :]: str(value) for key, value in merged.items() if key.startswith(prefix)}
+
+
+def _referenced_secret_keys(raw: Mapping[str, str]) -> set[str]:
+    try:
+        secrets = json.loads(raw.get("secrets", "[]"))
+        return {str(key) for spec in secrets for key in spec.get("values", {}).values()}
+    except (json.JSONDecodeError, AttributeError, TypeError):
+        return set()  # the secrets key itself will be reported by validation
+
+
+def _secret_values(project: str, settings: StackConfig, raw: Mapping[str, str]) -> dict[str, pulumi.Output[str]]:
+    config = pulumi.Config(project)
+    problems: list[str] = []
+    for index, spec in enumerate(settings.secrets):
+        for secret_key, config_key in sorted(spec.values.items()):
+            if config_key not in raw:
+                problems.append(
+                    f"{project}:secrets[{index}].values.{secret_key}: config key {project}:{config_key!s} "
+                    f"is not set; set it with `pulumi config set --secret {config_key} <value>`"
+                )
+    if problems:
+        raise ConfigError(problems)
+    keys = sorted({key for spec in settings.secrets for key in spec.values.values()})
+    return {key: config.require_secret(key) for key in keys}
+
+
+def _format_error(project: str, detail: ErrorDetails) -> str:
+    location = list(detail["loc"])
+    path = _path(project, location)
+    if detail["type"] == "extra_forbidden":
+        parent = _model_at(StackConfig, location[:-1])
+        known = _aliases(parent) if parent is not None else {}
+        return _unknown_key(path, detail["input"], known)
+    message = detail["msg"].removeprefix("Value error, ")
+    if detail["type"] == "missing":
+        return f"{path}: required key is missing"
+    if isinstance(detail["input"], (dict, list)):
+        return f"{path}: {message}"
+    return f"{path}: {_show(detail['input'])} is not allowed: {message}"
+
+
+def _path(project: str, location: list[int | str]) -> str:
+    text = f"{project}:"
+    for index, part in enumerate(location):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += part if index == 0 else f".{part}"
+    return text
+
+
+def _unknown_key(path: str, value: object, known: Mapping[str, object]) -> str:
+    name = path.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{path}: unknown key (value {_show(value)}); {hint}known keys: {', '.join(sorted(known))}"
+
+
+def _show(value: object) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _aliases(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's config keys (its camelCase aliases) and each field's annotation."""
+    return {(info.alias or name): info.annotation for name, info in model.model_fields.items()}
+
+
+def _model_at(model: type[BaseModel], location: list[int | str]) -> type[BaseModel] | None:
+    """The args model found by following a validation error's location from ``model``."""
+    current: Any = model
+    for part in location:
+        current = _unwrap(current)
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            current = _element(current)
+            if isinstance(part, int):
+                continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            current = _aliases(current).get(str(part))
+        else:
+            current = _element(current)  # a dict key: step into the value type
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` → ``X``; ``Annotated[X, ...]`` → ``X``."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        if len(members) == 1:
+            return _unwrap(members[0])
+    return annotation
+
+
+def _element(annotation: Any) -> Any:
+    """The element type of ``list[X]`` or the value type of ``dict[K, X]``."""
+    arguments = typing.get_args(_unwrap(annotation))
+    return arguments[-1] if arguments else None
+
+
+def _describe(annotation: Any) -> str:
+    origin = typing.get_origin(_unwrap(annotation))
+    if origin is list:
+        return "a list (as YAML in Pulumi.<stack>.yaml)"
+    return "an object (as YAML in Pulumi.<stack>.yaml)"

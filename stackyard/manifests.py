@@ -1,0 +1,138 @@
+"""Turning registered resource inputs into Kubernetes manifests, files and names."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .mockrt import Registration, unwrap_secret
+
+#: Registration types that are not Kubernetes objects and are never written as manifests.
+_NOT_MANIFESTS = ("pulumi:providers:",)
+
+#: The keys of a Secret that hold values.
+_SECRET_VALUE_KEYS = ("data", "stringData")
+
+
+class SecretLeakError(Exception):
+    """A value the runtime marks secret flows into a field that would be exported in plain text."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One Kubernetes object as it is exported, with where it came from."""
+
+    body: dict[str, Any]
+    urn: str
+
+    @property
+    def api_version(self) -> str:
+        return str(self.body.get("apiVersion", ""))
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.body.get("metadata", {}).get("name", ""))
+
+    @property
+    def namespace(self) -> str:
+        return str(self.body.get("metadata", {}).get("namespace", ""))
+
+    @property
+    def folder(self) -> str:
+        """``0-crd`` for CustomResourceDefinitions, ``1-manifest`` for everything else."""
+        return "0-crd" if self.kind == "CustomResourceDefinition" else "1-manifest"
+
+    @property
+    def file_name(self) -> str:
+        """The file name pulumi-kubernetes' ``renderYamlToDirectory`` gives this object."""
+        api = self.api_version.replace("/", "_").replace(":", "_")
+        return f"{api}-{self.kind.lower()}-{self.namespace or 'default'}-{self.name}.yaml"
+
+    @property
+    def path(self) -> str:
+        return f"{self.folder}/{self.file_name}"
+
+
+def is_manifest(registration: Registration) -> bool:
+    """Whether a registration is a Kubernetes object the provider would write."""
+    return (
+        registration.custom
+        and registration.type.startswith("kubernetes:")
+        and not registration.type.startswith(_NOT_MANIFESTS)
+    )
+
+
+def to_manifest(registration: Registration) -> Manifest:
+    """The exported form of one registration: secrets redacted, numbers restored, keys sorted."""
+    body: dict[str, Any] = {}
+    kind = registration.inputs.get("kind")
+    for key, wire_value in registration.inputs.items():
+        secret, value = unwrap_secret(wire_value)
+        if kind == "Secret" and key in _SECRET_VALUE_KEYS:
+            body[key] = _redacted_map(value)
+        elif secret:
+            raise SecretLeakError(
+                f"{registration.type} {registration.name!r}: field '{key}' carries a secret value, which would "
+                "be exported in plain text. Keep secrets in a Secret and reference it: an env var with "
+                "valueFrom.secretKeyRef (App secretEnv) or a mounted Secret volume (App secretFiles)."
+            )
+        else:
+            body[key] = _normalise(value)
+    return Manifest(body=_sorted(body), urn=registration.urn)
+
+
+def redaction_marker(value: object) -> str:
+    """What an auditor sees instead of a secret value: enough to tell that it changed, nothing more."""
+    digest = hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:8]
+    return f"<redacted sha256:{digest}>"
+
+
+def _redacted_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(key): redaction_marker(unwrap_secret(item)[1]) for key, item in sorted(value.items())}
+
+
+def _normalise(value: Any) -> Any:
+    """Undo the wire format: integral floats back to ints, nested secrets refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        if unwrap_secret(value)[0]:
+            raise SecretLeakError("a nested value carries a secret")
+        return {str(key): _normalise(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_normalise(item) for item in value]
+    return value
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+class _Dumper(yaml.CSafeDumper):
+    """PyYAML's C dumper, with multi-line strings as literal blocks so configs stay readable."""
+
+
+def _represent_str(dumper: _Dumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump(body: dict[str, Any]) -> str:
+    """The YAML text of one object: keys sorted, block style, no aliases."""
+    return yaml.dump(body, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=120)

@@ -1,0 +1,134 @@
+"""The one place that touches the Pulumi SDK's mock runtime and its internals.
+
+The offline render runs the real program under ``pulumi.runtime.set_mocks``. Some of what we need
+(waiting for outstanding RPCs, the parent URN of a registration) is not public API, so every such
+touch lives here: an SDK upgrade should only ever need this module changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import settings as sdk_settings
+from pulumi.runtime import stack as sdk_stack
+from pulumi.runtime.sync_await import _sync_await
+
+#: The key/value pair the SDK uses to mark a value as secret on the wire.
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource the program registered, as the engine would have seen it."""
+
+    urn: str
+    parent_urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+
+
+@dataclass
+class ProgramRun:
+    """Everything one evaluation of a program produced."""
+
+    registrations: list[Registration] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _RecordingMocks(pulumi.runtime.Mocks):
+    """Echoes inputs back as outputs: render mode computes nothing either."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        return args.name, dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs)  # noqa: ARG002 - the interface's signature -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class _RecordingMonitor(sdk_mocks.MockMonitor):
+    """A mock monitor that also keeps the parent URN, which the public registration drops."""
+
+    def __init__(self, run: ProgramRun) -> None:
+        super().__init__(_RecordingMocks())
+        self._run = run
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # SDK internal
+        if request.type != "pulumi:pulumi:Stack":
+            registration = self.resources.get(response.urn)
+            inputs = registration.state if registration is not None else {}
+            self._run.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    parent_urn=request.parent,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    inputs=inputs,
+                )
+            )
+        return response
+
+
+class _CollectingHandler(logging.Handler):
+    """Collects what the program logs through ``pulumi.log`` (the mock engine's logger)."""
+
+    def __init__(self, run: ProgramRun) -> None:
+        super().__init__(level=logging.WARNING)
+        self._run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        target = self._run.errors if record.levelno >= logging.ERROR else self._run.warnings
+        target.append(record.getMessage())
+
+
+def evaluate(
+    program: Callable[[], object],
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+) -> ProgramRun:
+    """Run ``program`` as stack ``project/stack`` with ``config`` and return what it registered.
+
+    ``config`` maps fully qualified keys (``project:key``) to strings, structured values as JSON,
+    exactly as the CLI hands them to a program. Exceptions raised by the program, synchronously or
+    inside an RPC, propagate to the caller.
+    """
+    run = ProgramRun()
+    logger = logging.getLogger(f"stackyard.program.{project}.{stack}")
+    logger.propagate = False
+    logger.handlers = [_CollectingHandler(run)]
+    pulumi.runtime.set_all_config({k: config[k] for k in sorted(config)}, secret_keys=list(secret_keys))
+    sdk_settings.reset_options(project=project, stack=stack)
+    pulumi.runtime.set_mocks(
+        _RecordingMocks(),
+        project=project,
+        stack=stack,
+        preview=False,
+        logger=logger,
+        monitor=_RecordingMonitor(run),
+    )
+    try:
+        program()
+    finally:
+        # Even a failed program may have queued registrations; drain them so the next run starts clean.
+        _sync_await(sdk_stack.wait_for_rpcs())
+    return run
+
+
+def unwrap_secret(value: Any) -> tuple[bool, Any]:
+    """Return ``(True, inner)`` for a value the runtime marked secret, else ``(False, value)``."""
+    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
+        return True, value.get("value")
+    return False, value

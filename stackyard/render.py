@@ -1,0 +1,129 @@
+"""The offline render: run a Pulumi program under the SDK's mocks and write what it registers."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import mockrt
+from .manifests import Manifest, dump, is_manifest, to_manifest
+from .project import StackInputs, load_stack
+
+#: Written into every export, so that only a folder we wrote is ever replaced wholesale.
+EXPORT_MARKER = ".stackyard-export"
+
+
+class RenderError(Exception):
+    """The render could not complete; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """The outcome of evaluating one stack."""
+
+    inputs: StackInputs
+    registrations: list[mockrt.Registration]
+    manifests: list[Manifest]
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> Counter[str]:
+        """How many objects of each kind were rendered."""
+        return Counter(manifest.kind for manifest in self.manifests)
+
+    def files(self) -> dict[str, str]:
+        """Relative path → YAML text, for every object, in a stable order."""
+        return {manifest.path: dump(manifest.body) for manifest in sorted(self.manifests, key=lambda m: m.path)}
+
+
+def evaluate_stack(project_dir: Path, stack: str) -> Rendering:
+    """Run the project's program for ``stack`` under mocks and collect its manifests."""
+    inputs = load_stack(project_dir, stack)
+    with _program_context(inputs):
+        run = mockrt.evaluate(
+            lambda: runpy.run_path(str(inputs.main), run_name="__main__"),
+            project=inputs.project,
+            stack=inputs.stack,
+            config=inputs.config,
+            secret_keys=inputs.secret_keys,
+        )
+    if run.errors:
+        raise RenderError("the program logged errors:\n" + "\n".join(f"  - {error}" for error in run.errors))
+    manifests = [to_manifest(registration) for registration in run.registrations if is_manifest(registration)]
+    _check_unique_paths(manifests)
+    return Rendering(inputs=inputs, registrations=run.registrations, manifests=manifests, warnings=run.warnings)
+
+
+def write_rendering(rendering: Rendering, out_dir: Path) -> dict[str, str]:
+    """Write the export to ``out_dir`` atomically: a failure leaves any previous export untouched."""
+    files = rendering.files()
+    out_dir = out_dir.resolve()
+    check_output_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for relative, text in files.items():
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        (staging / EXPORT_MARKER).write_text(
+            f"Rendered by stackyard from {rendering.inputs.project}/{rendering.inputs.stack}. "
+            "This folder is replaced as a whole on every render.\n",
+            encoding="utf-8",
+        )
+        _swap_in(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return files
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Refuse to replace anything but a missing folder, an empty one, or an earlier export."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RenderError(f"--out {out_dir}: exists and is not a directory")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / EXPORT_MARKER).is_file():
+        raise RenderError(
+            f"--out {out_dir}: is a non-empty folder that stackyard did not write (no {EXPORT_MARKER}); "
+            "the render replaces its output folder as a whole, so choose a new or empty folder"
+        )
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` by ``staging`` with renames, so readers never see a half-written export."""
+    previous = out_dir.with_name(f".{out_dir.name}.previous")
+    if previous.exists():
+        shutil.rmtree(previous)
+    if out_dir.exists():
+        out_dir.rename(previous)
+    staging.rename(out_dir)
+    if previous.exists():
+        shutil.rmtree(previous)
+
+
+def _check_unique_paths(manifests: list[Manifest]) -> None:
+    seen: dict[str, str] = {}
+    for manifest in manifests:
+        if manifest.path in seen:
+            raise RenderError(f"two resources render to {manifest.path}: {seen[manifest.path]} and {manifest.urn}")
+        seen[manifest.path] = manifest.urn
+
+
+@contextmanager
+def _program_context(inputs: StackInputs) -> Iterator[None]:
+    """Run as the CLI does: from the project folder, with it first on ``sys.path``."""
+    previous_cwd, previous_path = Path.cwd(), list(sys.path)
+    os.chdir(inputs.directory)
+    sys.path.insert(0, str(inputs.directory))
+    try:
+        yield
+    finally:
+        os.chdir(previous_cwd)
+        sys.path[:] = previous_path
