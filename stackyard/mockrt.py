@@ -50,7 +50,10 @@ class _RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         return args.name, dict(args.inputs)
 
-    def call(self, args: pulumi.runtime.MockCallArgs)  # noqa: ARG002 - the interface's signature -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(
+        self,
+        args: pulumi.runtime.MockCallArgs,  # noqa: ARG002 - the interface's signature
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
 
 
