@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# checkov pins dependencies that conflict with Pulumi's, so it gets a virtualenv of its own.
+SCAN_VENV := .venv-scan
 STACK ?= dev
 OUT ?= out/$(STACK)
 
@@ -14,7 +16,7 @@ render: $(VENV)/.runtime-installed  ## Render STACK (default dev) to OUT (defaul
 preview: $(VENV)/.runtime-installed  ## Print STACK's resource tree and a count per kind
 	$(BIN)/python -m stackyard preview $(STACK)
 
-test: $(VENV)/.dev-installed  ## Lint, then the whole test suite (type check and schema checks included)
+test: $(VENV)/.dev-installed $(SCAN_VENV)/.installed  ## Lint, then the whole suite (type check, schemas, scanners)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -37,6 +39,12 @@ $(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime-installed $@
+
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	rm -rf $(SCAN_VENV)
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
+	touch $@
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

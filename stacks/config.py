@@ -17,7 +17,7 @@ from typing import Any, Union
 
 import pulumi
 from pulumi.runtime import config as runtime_config
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from components import AppArgs, AppNamespaceArgs
@@ -25,6 +25,9 @@ from components._args import Args
 from components.validation import DnsSubdomain
 
 from .errors import ConfigError
+
+#: Keys every app inherits from ``stackyard:namespace``.
+_INHERITED = ("namespace", "partOf")
 
 
 class SecretSpec(Args):
@@ -64,19 +67,30 @@ class StackConfig(Args):
         ]
         return {**data, "apps": apps}
 
-    @model_validator(mode="after")
-    def _names_unique(self) -> StackConfig:
-        for kind, names in (("apps", [app.name for app in self.apps]), ("secrets", [s.name for s in self.secrets])):
-            duplicates = sorted({name for name in names if names.count(name) > 1})
-            if duplicates:
-                raise ValueError(f"{kind} names must be unique; {duplicates} appear more than once")
-        for app in self.apps:
-            if app.namespace != self.namespace.name:
+    @field_validator("apps")
+    @classmethod
+    def _apps_unique_and_in_the_namespace(cls, apps: list[AppArgs], info: ValidationInfo) -> list[AppArgs]:
+        _check_unique("app", [app.name for app in apps])
+        namespace = info.data.get("namespace")
+        for app in apps:
+            if namespace is not None and app.namespace != namespace.name:
                 raise ValueError(
                     f"app {app.name!r} sets namespace {app.namespace!r}; apps always run in "
-                    f"stackyard:namespace.name ({self.namespace.name!r}), so leave it out"
+                    f"stackyard:namespace.name ({namespace.name!r}), so leave it out"
                 )
-        return self
+        return apps
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets_unique(cls, secrets: list[SecretSpec]) -> list[SecretSpec]:
+        _check_unique("secret", [secret.name for secret in secrets])
+        return secrets
+
+
+def _check_unique(kind: str, names: list[str]) -> None:
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"{kind} names must be unique; {duplicates} appear more than once")
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,7 @@ def load_stack_config() -> EnvironmentConfig:
     project, stack = pulumi.get_project(), pulumi.get_stack()
     raw = _project_config(project)
     settings = parse_stack_config(project, raw)
-    secret_values = _secret_values(project, settings, raw)
+    secret_values = _secret_values(project, settings)
     return EnvironmentConfig(project=project, stack=stack, settings=settings, secret_values=secret_values)
 
 
@@ -120,10 +134,36 @@ def parse_stack_config(project: str, raw: Mapping[str, str]) -> StackConfig:
             )
     if not problems:
         try:
-            return StackConfig.model_validate(data)
+            settings = StackConfig.model_validate(data)
         except ValidationError as error:
-            problems.extend(_format_error(project, detail) for detail in error.errors(include_url=False))
+            details = _without_inherited_cascades(error.errors(include_url=False))
+            problems.extend(_format_error(project, detail) for detail in details)
+        else:
+            problems.extend(_missing_secret_keys(project, settings, raw))
+            if not problems:
+                return settings
     raise ConfigError(problems)
+
+
+def _without_inherited_cascades(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop errors on the namespace/partOf that apps inherit when the namespace itself is reported."""
+    if not any(detail["loc"][:1] == ("namespace",) for detail in details):
+        return details
+    return [
+        detail
+        for detail in details
+        if not (detail["loc"][:1] == ("apps",) and len(detail["loc"]) == 3 and detail["loc"][2] in _INHERITED)
+    ]
+
+
+def _missing_secret_keys(project: str, settings: StackConfig, raw: Mapping[str, str]) -> list[str]:
+    return [
+        f"{project}:secrets[{index}].values.{secret_key}: config key {project}:{config_key} is not set; "
+        f"set it with `pulumi config set --secret {config_key} <value>`"
+        for index, spec in enumerate(settings.secrets)
+        for secret_key, config_key in sorted(spec.values.items())
+        if config_key not in raw
+    ]
 
 
 def _project_config(project: str) -> dict[str, str]:
@@ -142,18 +182,8 @@ def _referenced_secret_keys(raw: Mapping[str, str]) -> set[str]:
         return set()  # the secrets key itself will be reported by validation
 
 
-def _secret_values(project: str, settings: StackConfig, raw: Mapping[str, str]) -> dict[str, pulumi.Output[str]]:
+def _secret_values(project: str, settings: StackConfig) -> dict[str, pulumi.Output[str]]:
     config = pulumi.Config(project)
-    problems: list[str] = []
-    for index, spec in enumerate(settings.secrets):
-        for secret_key, config_key in sorted(spec.values.items()):
-            if config_key not in raw:
-                problems.append(
-                    f"{project}:secrets[{index}].values.{secret_key}: config key {project}:{config_key!s} "
-                    f"is not set; set it with `pulumi config set --secret {config_key} <value>`"
-                )
-    if problems:
-        raise ConfigError(problems)
     keys = sorted({key for spec in settings.secrets for key in spec.values.values()})
     return {key: config.require_secret(key) for key in keys}
 
@@ -178,6 +208,8 @@ def _path(project: str, location: list[int | str]) -> str:
     for index, part in enumerate(location):
         if isinstance(part, int):
             text += f"[{part}]"
+        elif part == "[key]":
+            text += " (the key)"
         else:
             text += part if index == 0 else f".{part}"
     return text

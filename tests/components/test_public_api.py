@@ -1,0 +1,46 @@
+"""The components package's public surface: ``__all__`` is complete and truthful."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pulumi
+from pydantic import BaseModel
+
+import components
+
+
+def public_classes_defined_in_component_modules() -> set[str]:
+    names: set[str] = set()
+    for module_info in pkgutil.iter_modules(components.__path__):
+        if module_info.name.startswith("_") or module_info.name in ("labels", "validation"):
+            continue
+        module = importlib.import_module(f"components.{module_info.name}")
+        for name, value in vars(module).items():
+            if name.startswith("_") or not inspect.isclass(value) or value.__module__ != module.__name__:
+                continue
+            if issubclass(value, (pulumi.ComponentResource, BaseModel)):
+                names.add(name)
+    return names
+
+
+class TestPublicApi:
+    def test_every_name_in_all_exists(self) -> None:
+        missing = [name for name in components.__all__ if not hasattr(components, name)]
+        assert missing == []
+
+    def test_all_lists_every_component_and_args_model_and_nothing_else(self) -> None:
+        assert set(components.__all__) == public_classes_defined_in_component_modules()
+
+    def test_all_is_sorted_and_without_duplicates(self) -> None:
+        assert list(components.__all__) == sorted(set(components.__all__))
+
+    def test_every_component_has_a_stable_type_token(self) -> None:
+        for name in components.__all__:
+            value = getattr(components, name)
+            if issubclass(value, pulumi.ComponentResource):
+                module = inspect.getmodule(value)
+                assert module is not None
+                assert f"stackyard:index:{name}" == module.TYPE_TOKEN

@@ -1,0 +1,91 @@
+"""Shared fixtures: run programs under the SDK's mock runtime and look at what they registered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stackyard import mockrt
+from stackyard.manifests import is_manifest, to_manifest
+from stackyard.project import StackInputs, load_stack
+from stackyard.render import Rendering, evaluate_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ("dev", "staging", "prod")
+#: The Kubernetes version the exports are validated against (kubernetes-validate ships up to 1.37).
+KUBERNETES_VERSION = "1.36.0"
+SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
+
+
+class Objects:
+    """The Kubernetes objects one program run registered, by kind and name."""
+
+    def __init__(self, run: mockrt.ProgramRun) -> None:
+        self.run = run
+        self.manifests = [to_manifest(r) for r in run.registrations if is_manifest(r)]
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [m.body for m in self.manifests if m.kind == kind]
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        matches = [body for body in self.of_kind(kind) if body["metadata"]["name"] == name]
+        assert len(matches) == 1, f"expected one {kind} named {name!r}, found {len(matches)}"
+        return matches[0]
+
+    def kinds(self) -> list[str]:
+        return sorted(m.kind for m in self.manifests)
+
+    def registration(self, type_: str, name: str) -> mockrt.Registration:
+        matches = [r for r in self.run.registrations if r.type == type_ and r.name == name]
+        assert len(matches) == 1, f"expected one {type_} named {name!r}"
+        return matches[0]
+
+
+def run_program(
+    program: Callable[[], object],
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    stack: str = "test",
+) -> Objects:
+    """Run ``program`` under mocks as project ``stackyard`` and return what it registered."""
+    run = mockrt.evaluate(
+        program, project="stackyard", stack=stack, config=dict(config or {}), secret_keys=secret_keys or []
+    )
+    return Objects(run)
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[str, Rendering]:
+    """The three example stacks, each evaluated once per test session."""
+    return {stack: evaluate_stack(ROOT, stack) for stack in STACKS}
+
+
+@pytest.fixture
+def dev_inputs() -> StackInputs:
+    """The dev stack's config exactly as the renderer hands it to the program."""
+    return load_stack(ROOT, "dev")
+
+
+def with_change(config: Mapping[str, str], key: str, path: list[str | int], value: Any) -> dict[str, str]:
+    """A copy of ``config`` with the JSON value at ``key`` changed at ``path`` (``...`` deletes it)."""
+    result = dict(config)
+    if not path:
+        if value is ...:
+            result.pop(key, None)
+        else:
+            result[key] = value if isinstance(value, str) else json.dumps(value)
+        return result
+    document = json.loads(result[key])
+    target: Any = document
+    for step in path[:-1]:
+        target = target[step]
+    if value is ...:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    result[key] = json.dumps(document)
+    return result

@@ -1,0 +1,131 @@
+"""Bad stack config fails before any resource is registered, naming the key path, value and what is allowed."""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pytest
+
+from stacks import ConfigError
+from stackyard.project import StackInputs
+from tests.conftest import ROOT, run_program, with_change
+
+NS, APPS, SECRETS = "stackyard:namespace", "stackyard:apps", "stackyard:secrets"
+LONG = "a" * 64
+
+# (config key, path inside its value, new value or ... to delete, text the one problem must contain)
+BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
+    (NS, ["name"], "Shop_Dev", "stackyard:namespace.name: 'Shop_Dev' is not allowed: must be a DNS-1123 label"),
+    (NS, ["name"], LONG, "stackyard:namespace.name: 'aaaa"),
+    (
+        NS,
+        ["partOf"],
+        "Not A Label!",
+        "stackyard:namespace.partOf: 'Not A Label!' is not allowed: must be a label value",
+    ),
+    (NS, ["labels"], {"bad key!": "x"}, "stackyard:namespace.labels: label 'bad key!'='x': must be a label key"),
+    (NS, ["labels"], {"team": "bad value!"}, "label 'team'='bad value!': must be a label value"),
+    (NS, ["podSecurity", "enforce"], "strict", "stackyard:namespace.podSecurity.enforce: 'strict' is not allowed"),
+    (NS, ["podSecurity", "version"], "latest", "stackyard:namespace.podSecurity.version: 'latest' is not allowed"),
+    (NS, ["podSecurity", "enforcee"], "restricted", "did you mean 'enforce'?"),
+    (NS, ["quota", "requestsCpu"], "10", "stackyard:namespace.quota: requests.cpu '10' must not exceed limits.cpu"),
+    (NS, ["quota", "pods"], -1, "stackyard:namespace.quota.pods: -1 is not allowed"),
+    (NS, ["quota", "limitsMemory"], "lots", "stackyard:namespace.quota.limitsMemory: 'lots' is not allowed"),
+    (NS, ["containerDefaults"], {"maxCpu": "100m"}, "stackyard:namespace.containerDefaults: defaultLimitCpu '500m'"),
+    (APPS, [0, "name"], "1frontend", "stackyard:apps[0].name: '1frontend' is not allowed: must be a DNS-1035 label"),
+    (APPS, [0, "name"], "Frontend", "stackyard:apps[0].name: 'Frontend' is not allowed"),
+    (APPS, [1, "name"], "frontend", "stackyard:apps: app names must be unique; ['frontend'] appear more than once"),
+    (APPS, [1, "image"], "ghcr.io/x/api:latest", "stackyard:apps[1].image: 'ghcr.io/x/api:latest' is not allowed"),
+    (APPS, [1, "image"], "ghcr.io/x/api", "stackyard:apps[1].image: 'ghcr.io/x/api' is not allowed: must name a tag"),
+    (APPS, [1, "image"], "ghcr.io/x/api:1@sha256:abc", "stackyard:apps[1].image: 'ghcr.io/x/api:1@sha256:abc'"),
+    (APPS, [0, "image"], "Ghcr.io/X/app:1", "stackyard:apps[0].image: 'Ghcr.io/X/app:1' is not allowed"),
+    (APPS, [0, "port"], 0, "stackyard:apps[0].port: 0 is not allowed: must be a port number from 1 to 65535"),
+    (APPS, [0, "port"], 70000, "stackyard:apps[0].port: 70000 is not allowed"),
+    (APPS, [0, "portName"], "HTTP", "stackyard:apps[0].portName: 'HTTP' is not allowed: must be an IANA service name"),
+    (APPS, [0, "portName"], "much-too-long-port", "stackyard:apps[0].portName: 'much-too-long-port'"),
+    (APPS, [0, "servicePort"], -1, "stackyard:apps[0].servicePort: -1 is not allowed"),
+    (
+        APPS,
+        [0, "replicas"],
+        -1,
+        "stackyard:apps[0].replicas: -1 is not allowed: Input should be greater than or equal to 0",
+    ),
+    (
+        APPS,
+        [0, "replicas"],
+        "three",
+        "stackyard:apps[0].replicas: 'three' is not allowed: Input should be a valid integer",
+    ),
+    (APPS, [0, "replicsa"], 3, "stackyard:apps[0].replicsa: unknown key (value 3); did you mean 'replicas'?"),
+    (APPS, [1, "autoscaling"], {"minReplicas": 0}, "stackyard:apps[1].autoscaling.minReplicas: 0 is not allowed"),
+    (APPS, [1, "autoscaling"], {"minReplicas": 5, "maxReplicas": 2}, "minReplicas 5 must not exceed maxReplicas 2"),
+    (APPS, [0, "resources", "requests", "cpu"], "lots", "stackyard:apps[0].resources.requests.cpu: 'lots'"),
+    (APPS, [0, "resources", "limits", "memory"], "12XB", "stackyard:apps[0].resources.limits.memory: '12XB'"),
+    (APPS, [0, "resources", "requests", "memory"], "-1Gi", "stackyard:apps[0].resources.requests.memory: '-1Gi'"),
+    (APPS, [0, "resources", "requests", "cpu"], "2", "stackyard:apps[0].resources: requests.cpu '2' must not exceed"),
+    (APPS, [0, "component"], "front end", "stackyard:apps[0].component: 'front end' is not allowed"),
+    (APPS, [0, "env"], {"1BAD": "x"}, "stackyard:apps[0].env.1BAD (the key): '1BAD' is not allowed"),
+    (APPS, [0, "env"], {"A": 1}, "stackyard:apps[0].env.A: 1 is not allowed: Input should be a valid string"),
+    (APPS, [0, "secretFiles"], ["Bad_Name"], "stackyard:apps[0].secretFiles[0]: 'Bad_Name' is not allowed"),
+    (APPS, [0, "secretEnv"], {"X": {"secret": "s"}}, "stackyard:apps[0].secretEnv.X.key: required key is missing"),
+    (APPS, [0, "runAsUser"], 1000, "stackyard:apps[0].runAsUser: 1000 is not allowed"),
+    (APPS, [0, "readinessPath"], "healthz", "stackyard:apps[0].readinessPath: 'healthz' is not allowed"),
+    (APPS, [0, "namespace"], "elsewhere", "app 'frontend' sets namespace 'elsewhere'"),
+    (APPS, [], [], "stackyard:apps: List should have at least 1 item"),
+    (APPS, [], ..., "stackyard:apps: required key is missing"),
+    (APPS, [], "frontend,api", "stackyard:apps: 'frontend,api' is not a structured value; expected a list"),
+    (NS, [], ..., "stackyard:namespace: required key is missing"),
+    ("stackyard:app", [], "[]", "stackyard:app: unknown key (value '[]'); did you mean 'apps'?"),
+    (
+        SECRETS,
+        [0, "values", "token"],
+        "missingKey",
+        "stackyard:secrets[0].values.token: config key stackyard:missingKey is not set",
+    ),
+    (SECRETS, [0, "name"], "Bad!", "stackyard:secrets[0].name: 'Bad!' is not allowed"),
+]
+
+
+def run_main(config: Mapping[str, str], secret_keys: list[str]) -> tuple[list[object], ConfigError | None]:
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        except ConfigError as error:
+            caught.append(error)
+
+    objects = run_program(program, config=config, secret_keys=secret_keys, stack="dev")
+    return list(objects.run.registrations), caught[0] if caught else None
+
+
+class TestStackConfigErrors:
+    def test_the_table_has_at_least_thirty_distinct_cases(self) -> None:
+        assert len({(key, str(path), repr(value)) for key, path, value, _ in BAD_CONFIG}) >= 30
+
+    @pytest.mark.parametrize(("key", "path", "value", "expected"), BAD_CONFIG, ids=[c[3][:60] for c in BAD_CONFIG])
+    def test_bad_config_fails_before_any_resource_with_the_key_path(
+        self, dev_inputs: StackInputs, key: str, path: list[str | int], value: Any, expected: str
+    ) -> None:
+        config = with_change(dev_inputs.config, key, path, value)
+        registrations, error = run_main(config, dev_inputs.secret_keys)
+        assert error is not None, "the program accepted bad config"
+        assert registrations == []
+        assert len(error.problems) == 1, error.problems
+        assert expected in error.problems[0]
+        assert isinstance(error, pulumi.RunError)  # the real CLI prints it without a traceback
+
+    def test_every_problem_is_reported_at_once(self, dev_inputs: StackInputs) -> None:
+        config = with_change(dev_inputs.config, APPS, [0, "port"], 0)
+        config = with_change(config, APPS, [1, "image"], "ghcr.io/x/api:latest")
+        _, error = run_main(config, dev_inputs.secret_keys)
+        assert error is not None
+        assert [problem.split(":")[1] for problem in error.problems] == ["apps[0].port", "apps[1].image"]
+
+    def test_the_example_config_itself_is_valid(self, dev_inputs: StackInputs) -> None:
+        registrations, error = run_main(dev_inputs.config, dev_inputs.secret_keys)
+        assert error is None
+        assert registrations

@@ -1,0 +1,164 @@
+"""The offline render: layout, determinism, atomic replacement and the CLI's behaviour."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stackyard.cli import EXIT_BAD_INPUT, main
+from stackyard.project import placeholder
+from stackyard.render import EXPORT_MARKER, Rendering, evaluate_stack, write_rendering
+from tests.conftest import ROOT, STACKS
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A private copy of the project, so tests can break its files."""
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", "out", ".git", "*cache*", "tests"))
+    return copy
+
+
+class TestRenderLayout:
+    def test_files_follow_the_render_yaml_to_directory_naming(self, rendered: dict[str, Rendering]) -> None:
+        files = rendered["dev"].files()
+        assert "1-manifest/apps_v1-deployment-shop-dev-api.yaml" in files
+        assert "1-manifest/v1-namespace-default-shop-dev.yaml" in files
+        assert "1-manifest/policy_v1-poddisruptionbudget-shop-dev-frontend.yaml" in files
+        assert all(path.startswith("1-manifest/") for path in files)
+
+    def test_each_file_holds_one_object_whose_identity_matches_its_name(self, rendered: dict[str, Rendering]) -> None:
+        for stack in STACKS:
+            for path, text in rendered[stack].files().items():
+                (body,) = list(yaml.safe_load_all(text))
+                meta = body["metadata"]
+                api = body["apiVersion"].replace("/", "_")
+                expected = f"{api}-{body['kind'].lower()}-{meta.get('namespace', 'default')}-{meta['name']}.yaml"
+                assert path == f"1-manifest/{expected}"
+
+    def test_keys_are_sorted_and_integers_stay_integers(self, rendered: dict[str, Rendering]) -> None:
+        text = rendered["dev"].files()["1-manifest/apps_v1-deployment-shop-dev-api.yaml"]
+        assert "replicas: 1\n" in text
+        assert not re.search(r": -?[0-9]+\.0$", text, re.MULTILINE)
+        top_level = [line.split(":")[0] for line in text.splitlines() if line and not line.startswith(" ")]
+        assert top_level == sorted(top_level)
+
+    def test_the_three_stacks_differ_only_in_values_not_in_shape(self, rendered: dict[str, Rendering]) -> None:
+        def shape(stack: str) -> set[tuple[str, str]]:
+            varying = ("Namespace", "ConfigMap", "HorizontalPodAutoscaler")
+            return {(m.kind, m.name) for m in rendered[stack].manifests if m.kind not in varying}
+
+        assert shape("dev") == shape("staging") == shape("prod")
+        assert len(shape("dev")) > 10
+
+    def test_prod_pins_every_image_by_digest(self, rendered: dict[str, Rendering]) -> None:
+        deployments = [m.body for m in rendered["prod"].manifests if m.kind == "Deployment"]
+        assert len(deployments) == 3
+        for body in deployments:
+            for container in body["spec"]["template"]["spec"]["containers"]:
+                assert "@sha256:" in container["image"]
+
+
+class TestRenderDeterminism:
+    def test_rendering_twice_gives_byte_identical_files(self, tmp_path: Path) -> None:
+        for stack in STACKS:
+            first, second = tmp_path / f"{stack}-1", tmp_path / f"{stack}-2"
+            write_rendering(evaluate_stack(ROOT, stack), first)
+            write_rendering(evaluate_stack(ROOT, stack), second)
+            assert tree(first) == tree(second)
+            assert len(tree(first)) > 10
+
+
+class TestRenderSafety:
+    def test_secure_config_becomes_a_marked_placeholder_and_never_reaches_the_export(
+        self, rendered: dict[str, Rendering]
+    ) -> None:
+        rendering = rendered["dev"]
+        assert rendering.inputs.placeholders == ["stackyard:apiDatabasePassword"]
+        secret = rendering.files()["1-manifest/v1-secret-shop-dev-api-database.yaml"]
+        assert "password: <redacted sha256:" in secret
+        everything = "".join(rendering.files().values())
+        assert placeholder("stackyard:apiDatabasePassword") not in everything
+        assert "not decrypted" not in everything
+
+    def test_a_failed_render_leaves_the_previous_export_untouched(self, project: Path, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        assert main(["render", "dev", "--project", str(project), "--out", str(out)]) == 0
+        before = tree(out)
+        stack_file = project / "Pulumi.dev.yaml"
+        stack_file.write_text(stack_file.read_text().replace("replicas: 1", "replicas: -1", 1))
+        assert main(["render", "dev", "--project", str(project), "--out", str(out)]) == EXIT_BAD_INPUT
+        assert tree(out) == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "project"]  # no staging folder left
+
+    def test_a_folder_that_is_not_an_export_is_never_replaced(self, tmp_path: Path) -> None:
+        precious = tmp_path / "precious"
+        precious.mkdir()
+        (precious / "notes.txt").write_text("keep me")
+        assert main(["render", "dev", "--project", str(ROOT), "--out", str(precious)]) == EXIT_BAD_INPUT
+        assert (precious / "notes.txt").read_text() == "keep me"
+
+    def test_a_re_render_replaces_the_previous_export_as_a_whole(self, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        assert main(["render", "dev", "--project", str(ROOT), "--out", str(out)]) == 0
+        stale = out / "1-manifest" / "stale.yaml"
+        stale.write_text("kind: Stale\n")
+        assert main(["render", "dev", "--project", str(ROOT), "--out", str(out)]) == 0
+        assert not stale.exists()
+        assert (out / EXPORT_MARKER).is_file()
+
+
+class TestCli:
+    def test_bad_config_prints_every_problem_without_a_traceback(
+        self, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        stack_file = project / "Pulumi.dev.yaml"
+        text = stack_file.read_text().replace("port: 8080", "port: 99999").replace("replicas: 1", "replicsa: 1", 1)
+        stack_file.write_text(text)
+        code = main(["render", "dev", "--project", str(project), "--out", str(tmp_path / "out")])
+        captured = capsys.readouterr()
+        assert code == EXIT_BAD_INPUT
+        assert "stackyard:apps[0].port: 99999 is not allowed" in captured.err
+        assert "stackyard:apps[0].replicsa: unknown key (value 1); did you mean 'replicas'?" in captured.err
+        assert "Traceback" not in captured.err + captured.out
+        assert not (tmp_path / "out").exists()
+
+    def test_an_unknown_stack_lists_the_stacks_there_are(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["render", "qa", "--project", str(ROOT), "--out", "unused"]) == EXIT_BAD_INPUT
+        assert "stacks here: dev, prod, staging" in capsys.readouterr().err
+
+    def test_a_bad_stack_name_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["render", "../etc", "--project", str(ROOT)])
+        assert exit_info.value.code == 2
+        assert "a stack name has" in capsys.readouterr().err
+
+    def test_a_missing_project_file_is_reported(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["preview", "dev", "--project", str(tmp_path)]) == EXIT_BAD_INPUT
+        assert "no Pulumi.yaml here" in capsys.readouterr().err
+
+    def test_render_prints_counts_and_the_placeholder_note(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert main(["render", "dev", "--project", str(ROOT), "--out", str(tmp_path / "dev")]) == 0
+        out = capsys.readouterr().out
+        assert "Deployment" in out
+        assert "Rendered 18 objects of stackyard/dev" in out
+        assert "stackyard:apiDatabasePassword is a secure value that cannot be decrypted offline" in out
+
+    def test_preview_prints_the_component_tree_and_counts(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["preview", "prod", "--project", str(ROOT)]) == 0
+        out = capsys.readouterr().out
+        lines = out.splitlines()
+        app = next(i for i, line in enumerate(lines) if "stackyard:index:App  api" in line)
+        assert "kubernetes:apps/v1:Deployment  api" in lines[app + 1]
+        assert "HorizontalPodAutoscaler" in out
+        assert "total" in out
