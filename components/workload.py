@@ -207,7 +207,9 @@ class App(pulumi.ComponentResource):
             name,
             metadata=_metadata(args, args.name),
             spec=_deployment_spec(args, env_map_name=_env_config_map_name(args) if env_map else None),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[account, *([env_map] if env_map else [])]),
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[account, *([env_map] if env_map else [])])
+            ),
         )
         self.deployment_name = deployment.metadata.apply(lambda _: args.name)
         self.service_name = None
@@ -215,7 +217,12 @@ class App(pulumi.ComponentResource):
             service = _service(name, args, child)
             self.service_name = service.metadata.apply(lambda _: args.name)
         if args.autoscaling is not None:
-            _autoscaler(name, args, args.autoscaling, pulumi.ResourceOptions(parent=self, depends_on=[deployment]))
+            _autoscaler(
+                name,
+                args,
+                args.autoscaling,
+                pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[deployment])),
+            )
         _disruption_budget(name, args, child)
         self.register_outputs({"deployment_name": self.deployment_name, "service_name": self.service_name})
 

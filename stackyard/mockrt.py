@@ -33,6 +33,10 @@ class Registration:
     name: str
     custom: bool
     inputs: dict[str, Any]
+    provider: str = ""
+    """The provider reference (``<provider urn>::<id>``), empty for the default provider."""
+    dependencies: tuple[str, ...] = ()
+    """URNs this resource waits for: explicit ``depends_on`` plus those its inputs came from."""
 
 
 @dataclass
@@ -77,6 +81,8 @@ class _RecordingMonitor(sdk_mocks.MockMonitor):
                     name=request.name,
                     custom=bool(request.custom),
                     inputs=inputs,
+                    provider=request.provider,
+                    dependencies=tuple(sorted(request.dependencies)),
                 )
             )
         return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import kubernetes_validate
 import pytest
 
 from policy import restricted_violations
+from stackyard.project import StackInputs
 from stackyard.render import Rendering, write_rendering
-from tests.conftest import KUBERNETES_VERSION, ROOT, STACKS
+from tests.conftest import KUBERNETES_VERSION, ROOT, STACKS, run_program
 
 #: Where `make test` installs checkov: its own virtualenv, because its pins conflict with Pulumi's.
 CHECKOV = Path(os.environ.get("STACKYARD_CHECKOV", ROOT / ".venv-scan" / "bin" / "checkov"))
@@ -85,3 +87,29 @@ class TestValidatorsCanFail:
         body["metadata"]["nmae"] = "typo"
         with pytest.raises(kubernetes_validate.ValidationError):
             kubernetes_validate.validate(body, KUBERNETES_VERSION, strict=True)
+
+
+class TestComposition:
+    def test_everything_in_the_namespace_waits_for_the_namespace(self, rendered: dict[str, Rendering]) -> None:
+        registrations = rendered["dev"].registrations
+        (namespace,) = [r for r in registrations if r.type == "kubernetes:core/v1:Namespace"]
+        namespaced = [r for r in registrations if r.custom and r.inputs.get("metadata", {}).get("namespace")]
+        assert len(namespaced) > 10
+        assert [r.name for r in namespaced if namespace.urn not in r.dependencies] == []
+
+    def test_render_dir_routes_every_object_through_a_rendering_provider(self, dev_inputs: StackInputs) -> None:
+        config = {**dev_inputs.config, "stackyard:renderDir": "out/real-provider"}
+        objects = run_program(
+            lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
+            config=config,
+            secret_keys=dev_inputs.secret_keys,
+            stack="dev",
+        )
+        (provider,) = [r for r in objects.run.registrations if r.type == "pulumi:providers:kubernetes"]
+        assert provider.inputs["renderYamlToDirectory"] == "out/real-provider"
+        kubernetes_objects = [r for r in objects.run.registrations if r.custom and r is not provider]
+        assert kubernetes_objects
+        assert {r.provider.rsplit("::", 1)[0] for r in kubernetes_objects} == {provider.urn}
+
+    def test_without_render_dir_the_default_provider_deploys(self, rendered: dict[str, Rendering]) -> None:
+        assert not [r for r in rendered["dev"].registrations if r.type.startswith("pulumi:providers:")]
