@@ -1,4 +1,4 @@
-"""AppNamespace: a namespace with Pod Security admission, a ResourceQuota and a LimitRange."""
+"""AppNamespace: a namespace with Pod Security admission, quota, container defaults and default-deny."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.networking.v1 as networking
 from pydantic import Field, model_validator
 
 from . import labels
 from ._args import Args
+from .network_policy import allow_dns_spec, default_deny_spec
 from .validation import DnsLabel, LabelMap, LabelValue, Quantity, quantity_value
 
 TYPE_TOKEN = "stackyard:index:AppNamespace"
@@ -120,6 +122,12 @@ class AppNamespaceArgs(Args):
     """The container LimitRange. Default: the :class:`ContainerDefaults` defaults; ``null`` creates none."""
     labels: LabelMap = {}
     """Extra labels for the Namespace object. Default: none."""
+    default_deny: bool = True
+    """Whether to deny all ingress and egress to every pod unless another policy allows it
+    (NetworkPolicy ``default-deny``). Default: true."""
+    allow_dns: bool = True
+    """Whether every pod may query the cluster DNS in kube-system on port 53, UDP and TCP
+    (NetworkPolicy ``allow-dns``). Default: true."""
 
 
 class AppNamespace(pulumi.ComponentResource):
@@ -146,6 +154,11 @@ class AppNamespace(pulumi.ComponentResource):
             _limit_range(
                 name, args.name, args.container_defaults, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
             )
+        inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        if args.default_deny:
+            _policy(name, args.name, "default-deny", default_deny_spec(), inside)
+        if args.allow_dns:
+            _policy(name, args.name, "allow-dns", allow_dns_spec(), inside)
         self.namespace_name = namespace.metadata.apply(lambda _: args.name)
         self.register_outputs({"namespace_name": self.namespace_name})
 
@@ -157,6 +170,19 @@ def _namespace_labels(args: AppNamespaceArgs) -> dict[str, str]:
         result[labels.PART_OF] = args.part_of
     result.update(args.pod_security.labels())
     return result
+
+
+def _policy(
+    name: str, namespace: str, policy_name: str, spec: networking.NetworkPolicySpecArgs, opts: pulumi.ResourceOptions
+) -> networking.NetworkPolicy:
+    return networking.NetworkPolicy(
+        f"{name}-{policy_name}",
+        metadata=meta.ObjectMetaArgs(
+            name=policy_name, namespace=namespace, labels={labels.MANAGED_BY_KEY: labels.MANAGED_BY}
+        ),
+        spec=spec,
+        opts=opts,
+    )
 
 
 def _quota(name: str, namespace: str, quota: Quota, opts: pulumi.ResourceOptions) -> core.ResourceQuota:

@@ -1,7 +1,7 @@
 """App: one web service or worker, with everything it needs to run safely.
 
 Children: a ServiceAccount, an env ConfigMap (content-hashed name), a Deployment, an optional
-Service, an optional HorizontalPodAutoscaler and a PodDisruptionBudget.
+Service, an optional HorizontalPodAutoscaler, a PodDisruptionBudget and a NetworkPolicy.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ import pulumi_kubernetes.apps.v1 as apps
 import pulumi_kubernetes.autoscaling.v2 as autoscaling
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.networking.v1 as networking
 import pulumi_kubernetes.policy.v1 as policy
 from pydantic import Field, field_validator, model_validator
 
 from . import labels
 from ._args import Args
+from .network_policy import EgressRule, IngressRule, Port, app_policy_spec
 from .validation import (
     DnsLabel,
     DnsSubdomain,
@@ -144,6 +146,14 @@ class AppArgs(Args):
     automount_service_account_token: bool = False
     """Whether to mount the ServiceAccount token into pods. Default: false; only apps that call the
     Kubernetes API need it."""
+    ingress: list[IngressRule] = []
+    """Who may connect to the app, on top of what the environment adds (the ingress controller for
+    routed apps, the callers that name this app in their ``egress``). Default: nobody else."""
+    egress: list[EgressRule] = []
+    """Where the app may connect, besides cluster DNS. Default: nowhere."""
+    network_policy: bool = True
+    """Whether to create the app's NetworkPolicy (both directions, from ``ingress`` and ``egress``).
+    Default: true. Without it the namespace's default-deny blocks all of the app's traffic."""
 
     @field_validator("secret_files")
     @classmethod
@@ -152,6 +162,17 @@ class AppArgs(Args):
         if duplicates:
             raise ValueError(f"lists {duplicates} more than once")
         return value
+
+    @model_validator(mode="after")
+    def _ingress_ports_are_served(self) -> AppArgs:
+        for index, rule in enumerate(self.ingress):
+            for port in rule.ports:
+                if not port.covers(self.port):
+                    raise ValueError(
+                        f"ingress[{index}] allows port {port.port} but the app listens only on {self.port}, "
+                        "so the rule can never match"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _env_names_unique(self) -> AppArgs:
@@ -224,6 +245,8 @@ class App(pulumi.ComponentResource):
                 pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[deployment])),
             )
         _disruption_budget(name, args, child)
+        if args.network_policy:
+            _network_policy(name, args, child)
         self.register_outputs({"deployment_name": self.deployment_name, "service_name": self.service_name})
 
 
@@ -426,6 +449,17 @@ def _autoscaler(
                 )
             ),
         ),
+        opts=opts,
+    )
+
+
+def _network_policy(name: str, args: AppArgs, opts: pulumi.ResourceOptions) -> networking.NetworkPolicy:
+    own_port = [Port(port=args.port, protocol="TCP")]
+    ingress = [rule if rule.ports else rule.model_copy(update={"ports": own_port}) for rule in args.ingress]
+    return networking.NetworkPolicy(
+        name,
+        metadata=_metadata(args, args.name),
+        spec=app_policy_spec(args.selector, ingress, list(args.egress)),
         opts=opts,
     )
 

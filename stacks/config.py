@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -20,11 +21,12 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from components import AppArgs, AppNamespaceArgs
+from components import AppArgs, AppNamespaceArgs, IngressControllerArgs, Route
 from components._args import Args
 from components.validation import DnsSubdomain
 
 from .errors import ConfigError
+from .networking import check_network_intents
 
 #: Keys every app inherits from ``stackyard:namespace``.
 _INHERITED = ("namespace", "partOf")
@@ -39,12 +41,28 @@ class SecretSpec(Args):
     """Secret key → the config key (in this project) holding its ``secure:`` value."""
 
 
+class AppConfig(AppArgs):
+    """An app as a stack configures it: the component's args plus how the environment exposes it."""
+
+    route: Route | None = None
+    """The app's public route (host, paths, TLS), served by ``stackyard:ingress``. Default: not routed."""
+
+    @model_validator(mode="after")
+    def _routed_apps_have_a_service(self) -> AppConfig:
+        if self.route is not None and not self.service:
+            raise ValueError("route needs the app's Service; an app with service: false cannot be routed")
+        return self
+
+
 class StackConfig(Args):
     """Everything one environment is made of. Each field is one ``stackyard:<key>`` config key."""
 
     namespace: AppNamespaceArgs
     """The environment's namespace; its ``name`` and ``partOf`` also apply to every app."""
-    apps: list[AppArgs] = Field(min_length=1)
+    ingress: IngressControllerArgs | None = None
+    """The ingress controller and how routes are expressed (Ingress or Gateway API). Default: none;
+    then no app may have a route."""
+    apps: list[AppConfig] = Field(min_length=1)
     """The apps of the environment; names are unique. ``namespace`` and ``partOf`` come from
     ``stackyard:namespace``."""
     secrets: list[SecretSpec] = []
@@ -69,7 +87,7 @@ class StackConfig(Args):
 
     @field_validator("apps")
     @classmethod
-    def _apps_unique_and_in_the_namespace(cls, apps: list[AppArgs], info: ValidationInfo) -> list[AppArgs]:
+    def _apps_unique_and_in_the_namespace(cls, apps: list[AppConfig], info: ValidationInfo) -> list[AppConfig]:
         _check_unique("app", [app.name for app in apps])
         namespace = info.data.get("namespace")
         for app in apps:
@@ -79,6 +97,11 @@ class StackConfig(Args):
                     f"stackyard:namespace.name ({namespace.name!r}), so leave it out"
                 )
         return apps
+
+    @model_validator(mode="after")
+    def _network_intents_resolve(self) -> StackConfig:
+        check_network_intents(self.apps, has_ingress=self.ingress is not None)
+        return self
 
     @field_validator("secrets")
     @classmethod
@@ -188,9 +211,16 @@ def _secret_values(project: str, settings: StackConfig) -> dict[str, pulumi.Outp
     return {key: config.require_secret(key) for key in keys}
 
 
+#: A message from a whole-config check that starts with the key path it is about.
+_LOCATED_MESSAGE = re.compile(r"^(?P<path>[A-Za-z]+(?:\[\d+\])*(?:\.[A-Za-z]+(?:\[\d+\])*)*): (?P<rest>.*)$", re.DOTALL)
+
+
 def _format_error(project: str, detail: ErrorDetails) -> str:
     location = list(detail["loc"])
     path = _path(project, location)
+    located = _LOCATED_MESSAGE.match(detail["msg"].removeprefix("Value error, ")) if not location else None
+    if located:
+        return f"{project}:{located['path']}: {located['rest']}"
     if detail["type"] == "extra_forbidden":
         parent = _model_at(StackConfig, location[:-1])
         known = _aliases(parent) if parent is not None else {}

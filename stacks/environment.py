@@ -1,13 +1,29 @@
-"""One application environment: its namespace, secrets and apps, in dependency order."""
+"""One application environment: namespace, ingress, secrets, apps and routes, in dependency order."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as kubernetes
 
-from components import App, AppNamespace, AppSecret, AppSecretArgs
+from components import (
+    App,
+    AppGateway,
+    AppGatewayArgs,
+    AppNamespace,
+    AppRoute,
+    AppRouteArgs,
+    AppSecret,
+    AppSecretArgs,
+    IngressController,
+    IngressControllerArgs,
+    TlsListener,
+)
 
-from .config import EnvironmentConfig
+from .config import AppConfig, EnvironmentConfig, StackConfig
+from .networking import resolve_apps
+
+#: The name of each environment's Gateway, when routes use the Gateway API.
+GATEWAY_NAME = "public"
 
 
 def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[object]]:
@@ -15,7 +31,12 @@ def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[objec
     settings = config.settings
     scope = _provider_options(settings.render_dir)
     namespace = AppNamespace(settings.namespace.name, settings.namespace, opts=scope)
-    inside = pulumi.ResourceOptions.merge(scope, pulumi.ResourceOptions(depends_on=[namespace]))
+    inside = _after(scope, namespace)
+    controller = (
+        IngressController(settings.ingress.effective_release, settings.ingress, opts=scope)
+        if settings.ingress is not None
+        else None
+    )
     secrets = [
         AppSecret(
             spec.name,
@@ -30,9 +51,10 @@ def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[objec
         for spec in settings.secrets
     ]
     apps = [
-        App(app.name, app, opts=pulumi.ResourceOptions.merge(inside, pulumi.ResourceOptions(depends_on=secrets)))
-        for app in settings.apps
+        App(args.name, args, opts=_after(inside, *secrets)) for args in resolve_apps(settings.apps, settings.ingress)
     ]
+    if controller is not None and settings.ingress is not None:
+        _routes(settings, settings.ingress, _after(inside, controller))
     return {
         "namespace": namespace.namespace_name,
         "services": {
@@ -40,7 +62,53 @@ def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[objec
             for spec, app in zip(settings.apps, apps, strict=True)
             if app.service_name is not None
         },
+        "hosts": sorted({app.route.host for app in settings.apps if app.route is not None}),
     }
+
+
+def _routes(settings: StackConfig, ingress: IngressControllerArgs, opts: pulumi.ResourceOptions) -> None:
+    routed = [app for app in settings.apps if app.route is not None]
+    if not routed:
+        return
+    if ingress.route_api == "gateway":
+        gateway = AppGateway(GATEWAY_NAME, _gateway_args(settings, ingress, routed), opts=opts)
+        opts = _after(opts, gateway)
+    for app in routed:
+        assert app.route is not None
+        AppRoute(
+            app.name,
+            AppRouteArgs(
+                namespace=settings.namespace.name,
+                service=app.name,
+                service_port=app.service_port,
+                service_port_name=app.port_name,
+                route=app.route,
+                api=ingress.route_api,
+                ingress_class=ingress.effective_class_name if ingress.route_api == "ingress" else None,
+                gateway=GATEWAY_NAME if ingress.route_api == "gateway" else None,
+                labels=app.labels,
+            ),
+            opts=opts,
+        )
+
+
+def _gateway_args(settings: StackConfig, ingress: IngressControllerArgs, routed: list[AppConfig]) -> AppGatewayArgs:
+    tls = {app.route.host: app.route.tls_secret for app in routed if app.route and app.route.tls_secret}
+    issuers = sorted({app.route.cluster_issuer for app in routed if app.route and app.route.cluster_issuer})
+    return AppGatewayArgs(
+        namespace=settings.namespace.name,
+        name=GATEWAY_NAME,
+        gateway_class=ingress.effective_class_name,
+        http_port=ingress.profile.http_port,
+        https_port=ingress.profile.https_port,
+        tls=[TlsListener(host=host, tls_secret=secret) for host, secret in sorted(tls.items())],
+        cluster_issuer=issuers[0] if issuers else None,
+        part_of=settings.namespace.part_of,
+    )
+
+
+def _after(options: pulumi.ResourceOptions | None, *resources: pulumi.Resource) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(depends_on=list(resources)))
 
 
 def _provider_options(render_dir: str) -> pulumi.ResourceOptions | None:

@@ -77,6 +77,13 @@ def _print_render_summary(console: Console, rendering: Rendering, out_dir: Path)
     console.print(
         escape(f"Rendered {len(rendering.manifests)} objects of {inputs.project}/{inputs.stack} to {out_dir}")
     )
+    if rendering.records:
+        console.print(
+            escape(
+                f"Recorded {len(rendering.records)} chart(s) and remote file(s) under charts/: their own objects "
+                "are expanded only by the real engine (pulumi up)"
+            )
+        )
     for key in inputs.placeholders:
         console.print(escape(f"note: {key} is a secure value that cannot be decrypted offline; a placeholder was used"))
 

@@ -84,7 +84,7 @@ def to_manifest(registration: Registration) -> Manifest:
                 "valueFrom.secretKeyRef (App secretEnv) or a mounted Secret volume (App secretFiles)."
             )
         else:
-            body[key] = _normalise(value)
+            body[key] = normalise(value)
     return Manifest(body=_sorted(body), urn=registration.urn)
 
 
@@ -100,16 +100,16 @@ def _redacted_map(value: object) -> dict[str, str]:
     return {str(key): redaction_marker(unwrap_secret(item)[1]) for key, item in sorted(value.items())}
 
 
-def _normalise(value: Any) -> Any:
+def normalise(value: Any) -> Any:
     """Undo the wire format: integral floats back to ints, nested secrets refused."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
         if unwrap_secret(value)[0]:
             raise SecretLeakError("a nested value carries a secret")
-        return {str(key): _normalise(item) for key, item in value.items() if item is not None}
+        return {str(key): normalise(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
-        return [_normalise(item) for item in value]
+        return [normalise(item) for item in value]
     return value
 
 

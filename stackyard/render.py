@@ -16,6 +16,7 @@ from pathlib import Path
 from . import mockrt
 from .manifests import Manifest, dump, is_manifest, to_manifest
 from .project import StackInputs, load_stack
+from .records import Record, is_recorded, to_record
 
 #: Written into every export, so that only a folder we wrote is ever replaced wholesale.
 EXPORT_MARKER = ".stackyard-export"
@@ -32,6 +33,7 @@ class Rendering:
     inputs: StackInputs
     registrations: list[mockrt.Registration]
     manifests: list[Manifest]
+    records: list[Record] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
@@ -40,7 +42,9 @@ class Rendering:
 
     def files(self) -> dict[str, str]:
         """Relative path → YAML text, for every object, in a stable order."""
-        return {manifest.path: dump(manifest.body) for manifest in sorted(self.manifests, key=lambda m: m.path)}
+        files = {manifest.path: dump(manifest.body) for manifest in self.manifests}
+        files.update({record.path: dump(record.body) for record in self.records})
+        return dict(sorted(files.items()))
 
 
 def evaluate_stack(project_dir: Path, stack: str) -> Rendering:
@@ -57,8 +61,11 @@ def evaluate_stack(project_dir: Path, stack: str) -> Rendering:
     if run.errors:
         raise RenderError("the program logged errors:\n" + "\n".join(f"  - {error}" for error in run.errors))
     manifests = [to_manifest(registration) for registration in run.registrations if is_manifest(registration)]
-    _check_unique_paths(manifests)
-    return Rendering(inputs=inputs, registrations=run.registrations, manifests=manifests, warnings=run.warnings)
+    records = [to_record(registration) for registration in run.registrations if is_recorded(registration)]
+    _check_unique_paths([*manifests, *records])
+    return Rendering(
+        inputs=inputs, registrations=run.registrations, manifests=manifests, records=records, warnings=run.warnings
+    )
 
 
 def write_rendering(rendering: Rendering, out_dir: Path) -> dict[str, str]:
@@ -108,12 +115,12 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(previous)
 
 
-def _check_unique_paths(manifests: list[Manifest]) -> None:
+def _check_unique_paths(outputs: list[Manifest | Record]) -> None:
     seen: dict[str, str] = {}
-    for manifest in manifests:
-        if manifest.path in seen:
-            raise RenderError(f"two resources render to {manifest.path}: {seen[manifest.path]} and {manifest.urn}")
-        seen[manifest.path] = manifest.urn
+    for output in outputs:
+        if output.path in seen:
+            raise RenderError(f"two resources render to {output.path}: {seen[output.path]} and {output.urn}")
+        seen[output.path] = output.urn
 
 
 @contextmanager

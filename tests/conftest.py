@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from stackyard import mockrt
-from stackyard.manifests import is_manifest, to_manifest
+from stackyard.manifests import Manifest, is_manifest, to_manifest
 from stackyard.project import StackInputs, load_stack
 from stackyard.render import Rendering, evaluate_stack
 
@@ -89,3 +90,38 @@ def with_change(config: Mapping[str, str], key: str, path: list[str | int], valu
         target[path[-1]] = value
     result[key] = json.dumps(document)
     return result
+
+
+#: API groups that kubernetes-validate knows; everything else is a custom resource.
+CORE_GROUPS = ("", "apps", "autoscaling", "batch", "policy", "networking.k8s.io", "rbac.authorization.k8s.io")
+
+
+def core_objects(rendering: Rendering) -> list[Manifest]:
+    """The objects of built-in kinds, which kubernetes-validate can check."""
+    return [m for m in rendering.manifests if (m.api_version.rpartition("/")[0]) in CORE_GROUPS]
+
+
+@functools.cache
+def crd_schema(api_version: str, kind: str) -> Any:
+    """The strict JSON Schema for a custom resource, from ../shared/schemas."""
+    group, _, version = api_version.rpartition("/")
+    path = SHARED_SCHEMAS / group / f"{kind.lower()}_{version}.json"
+    if not path.is_file():
+        raise LookupError(f"no schema for {api_version} {kind} at {path}")
+    return json.loads(path.read_text())
+
+
+def assert_valid_custom_resources(manifests: list[Manifest]) -> None:
+    """Every manifest validates against its strict CRD schema; skips when ../shared is absent."""
+    import jsonschema
+
+    if not SHARED_SCHEMAS.is_dir():
+        pytest.skip(f"the strict CRD schemas live in {SHARED_SCHEMAS}, which is absent in this checkout")
+    assert manifests, "nothing to validate"
+    failures = []
+    for manifest in manifests:
+        validator = jsonschema.Draft7Validator(crd_schema(manifest.api_version, manifest.kind))
+        failures += [
+            f"{manifest.path}: {'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(manifest.body)
+        ]
+    assert failures == []

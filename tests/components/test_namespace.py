@@ -18,9 +18,9 @@ def build(**overrides: Any) -> Objects:
 
 
 class TestAppNamespace:
-    def test_it_creates_the_namespace_quota_and_limit_range_as_its_children(self) -> None:
+    def test_it_creates_the_namespace_quota_limit_range_and_policies_as_its_children(self) -> None:
         objects = build()
-        assert objects.kinds() == ["LimitRange", "Namespace", "ResourceQuota"]
+        assert objects.kinds() == ["LimitRange", "Namespace", "NetworkPolicy", "NetworkPolicy", "ResourceQuota"]
         component = objects.registration(TYPE_TOKEN, "shop-test")
         assert all(r.parent_urn == component.urn for r in objects.run.registrations if r.custom)
 
@@ -63,8 +63,27 @@ class TestAppNamespace:
             "type": "Container",
         }
 
-    def test_quota_and_limit_range_can_be_switched_off(self) -> None:
-        assert build(quota=None, container_defaults=None).kinds() == ["Namespace"]
+    def test_quota_limit_range_and_policies_can_be_switched_off(self) -> None:
+        objects = build(quota=None, container_defaults=None, default_deny=False, allow_dns=False)
+        assert objects.kinds() == ["Namespace"]
+
+    def test_default_deny_selects_every_pod_and_allows_nothing_either_way(self) -> None:
+        policy = build().get("NetworkPolicy", "default-deny")
+        assert policy["metadata"]["namespace"] == "shop-test"
+        assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+
+    def test_allow_dns_lets_every_pod_reach_cluster_dns_over_udp_and_tcp(self) -> None:
+        spec = build().get("NetworkPolicy", "allow-dns")["spec"]
+        assert spec["podSelector"] == {}
+        assert spec["policyTypes"] == ["Egress"]
+        (rule,) = spec["egress"]
+        assert rule["to"] == [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ]
+        assert rule["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
 
     @pytest.mark.parametrize(
         ("factory", "message"),

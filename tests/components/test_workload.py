@@ -38,12 +38,12 @@ def container(objects: Objects, name: str = "api") -> dict[str, Any]:
 
 
 class TestAppGraph:
-    def test_a_web_service_gets_account_deployment_service_and_budget_parented_to_the_app(self) -> None:
+    def test_a_web_service_gets_account_deployment_service_budget_and_policy_parented_to_the_app(self) -> None:
         objects = build(app_args())
-        assert objects.kinds() == ["Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"]
+        assert objects.kinds() == ["Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"]
         component = objects.registration(TYPE_TOKEN, "api")
         children = [r for r in objects.run.registrations if r.parent_urn == component.urn]
-        assert len(children) == 4
+        assert len(children) == 5
         assert all(r.custom for r in children)
 
     def test_a_worker_without_service_gets_no_service(self) -> None:

@@ -14,19 +14,19 @@ import pytest
 from policy import restricted_violations
 from stackyard.project import StackInputs
 from stackyard.render import Rendering, write_rendering
-from tests.conftest import KUBERNETES_VERSION, ROOT, STACKS, run_program
+from tests.conftest import KUBERNETES_VERSION, ROOT, STACKS, assert_valid_custom_resources, core_objects, run_program
 
 #: Where `make test` installs checkov: its own virtualenv, because its pins conflict with Pulumi's.
 CHECKOV = Path(os.environ.get("STACKYARD_CHECKOV", ROOT / ".venv-scan" / "bin" / "checkov"))
 
-#: Checkov findings we know about, each with the reason it is accepted for now.
-KNOWN_FINDINGS = {
-    # CKV2_K8S_6 (pods without a NetworkPolicy): the networking work adds default-deny policies.
+#: Checkov findings we know about, each with the reason it is accepted.
+KNOWN_FINDINGS: dict[str, set[str]] = {
     # CKV_K8S_43 (image by digest): dev and staging follow tags on purpose; prod pins digests.
-    "dev": {"CKV2_K8S_6", "CKV_K8S_43"},
-    "staging": {"CKV2_K8S_6", "CKV_K8S_43"},
-    "prod": {"CKV2_K8S_6"},
+    "dev": {"CKV_K8S_43"},
+    "staging": {"CKV_K8S_43"},
+    "prod": set(),
 }
+CLUSTER_SCOPED = {"Namespace", "GatewayClass"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -36,11 +36,14 @@ class TestExampleStacks:
         assert counts["Deployment"] == 3
         assert counts["Service"] == 2  # the worker has none
         assert counts["PodDisruptionBudget"] == 3
-        assert counts["Namespace"] == 1
+        assert counts["Namespace"] == 2  # the apps' and the ingress controller's
+        assert counts["NetworkPolicy"] == 5  # default-deny, allow-dns and one per app
 
-    def test_every_object_passes_kubernetes_validate_strict(self, rendered: dict[str, Rendering], stack: str) -> None:
+    def test_every_core_object_passes_kubernetes_validate_strict(
+        self, rendered: dict[str, Rendering], stack: str
+    ) -> None:
         failures = []
-        for manifest in rendered[stack].manifests:
+        for manifest in core_objects(rendered[stack]):
             try:
                 kubernetes_validate.validate(manifest.body, KUBERNETES_VERSION, strict=True)
             except kubernetes_validate.ValidationError as error:
@@ -54,10 +57,19 @@ class TestExampleStacks:
             m.path: [] for m in workloads
         }
 
+    def test_every_custom_resource_passes_its_strict_crd_schema(
+        self, rendered: dict[str, Rendering], stack: str
+    ) -> None:
+        custom = [m for m in rendered[stack].manifests if m not in core_objects(rendered[stack])]
+        expected = set() if stack == "dev" else {"Gateway", "GatewayClass", "HTTPRoute"}  # dev routes by Ingress
+        assert {m.kind for m in custom} == expected
+        if custom:
+            assert_valid_custom_resources(custom)
+
     def test_every_object_is_explicitly_named_and_namespaced(self, rendered: dict[str, Rendering], stack: str) -> None:
         for manifest in rendered[stack].manifests:
             assert manifest.name
-            assert manifest.namespace or manifest.kind == "Namespace"
+            assert manifest.namespace or manifest.kind in CLUSTER_SCOPED
 
     def test_checkov_finds_nothing_beyond_the_documented_findings(
         self, rendered: dict[str, Rendering], stack: str, tmp_path: Path
@@ -92,8 +104,10 @@ class TestValidatorsCanFail:
 class TestComposition:
     def test_everything_in_the_namespace_waits_for_the_namespace(self, rendered: dict[str, Rendering]) -> None:
         registrations = rendered["dev"].registrations
-        (namespace,) = [r for r in registrations if r.type == "kubernetes:core/v1:Namespace"]
-        namespaced = [r for r in registrations if r.custom and r.inputs.get("metadata", {}).get("namespace")]
+        (namespace,) = [r for r in registrations if r.type == "kubernetes:core/v1:Namespace" and r.name == "shop-dev"]
+        namespaced = [
+            r for r in registrations if r.custom and r.inputs.get("metadata", {}).get("namespace") == "shop-dev"
+        ]
         assert len(namespaced) > 10
         assert [r.name for r in namespaced if namespace.urn not in r.dependencies] == []
 

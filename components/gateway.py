@@ -1,0 +1,111 @@
+"""AppGateway: an environment's Gateway API entry point, with an HTTP listener and one HTTPS listener per TLS host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes.meta.v1 as meta
+from pulumi_kubernetes import apiextensions
+from pydantic import model_validator
+
+from . import labels
+from ._args import Args
+from .routing import CLUSTER_ISSUER_ANNOTATION, GATEWAY_API_VERSION, Hostname
+from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber
+
+TYPE_TOKEN = "stackyard:index:AppGateway"
+
+
+class TlsListener(Args):
+    """An HTTPS listener: a host and the Secret with its certificate."""
+
+    host: Hostname
+    """The host name the listener serves."""
+    tls_secret: DnsSubdomain
+    """The Secret, in the Gateway's namespace, holding the certificate."""
+
+
+class AppGatewayArgs(Args):
+    """Inputs of :class:`AppGateway`."""
+
+    namespace: DnsLabel
+    """The Gateway's namespace; only HTTPRoutes from this namespace may attach."""
+    name: DnsLabel
+    """The Gateway's name, which HTTPRoutes reference."""
+    gateway_class: DnsSubdomain
+    """The GatewayClass, i.e. which controller implements this Gateway."""
+    http_port: PortNumber = 80
+    """The HTTP listener's port. Some controllers (Traefik) need their entry point's port here. Default: 80."""
+    https_port: PortNumber = 443
+    """The HTTPS listeners' port. Default: 443."""
+    tls: list[TlsListener] = []
+    """One HTTPS listener per host. Default: HTTP only."""
+    cluster_issuer: DnsSubdomain | None = None
+    """A cert-manager ClusterIssuer to request the listeners' certificates from. Default: none."""
+    part_of: LabelValue = ""
+    """The ``app.kubernetes.io/part-of`` label. Default: no label."""
+
+    @model_validator(mode="after")
+    def _hosts_unique(self) -> AppGatewayArgs:
+        hosts = [listener.host for listener in self.tls]
+        duplicates = sorted({host for host in hosts if hosts.count(host) > 1})
+        if duplicates:
+            raise ValueError(f"tls lists hosts {duplicates} more than once; one listener per host")
+        return self
+
+
+class AppGateway(pulumi.ComponentResource):
+    """A Gateway (``gateway.networking.k8s.io/v1``) for one environment's routes."""
+
+    gateway_name: pulumi.Output[str]
+    """The Gateway's name."""
+
+    def __init__(self, name: str, args: AppGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        depends_on = opts.depends_on if opts is not None else None
+        annotations = {CLUSTER_ISSUER_ANNOTATION: args.cluster_issuer} if args.cluster_issuer else None
+        gateway = apiextensions.CustomResource(
+            name,
+            api_version=GATEWAY_API_VERSION,
+            kind="Gateway",
+            metadata=meta.ObjectMetaArgs(
+                name=args.name,
+                namespace=args.namespace,
+                annotations=annotations,
+                labels=labels.recommended_labels(
+                    name=args.name,
+                    instance=labels.instance_label(args.name, args.namespace),
+                    component="gateway",
+                    part_of=args.part_of,
+                ),
+            ),
+            spec={"gatewayClassName": args.gateway_class, "listeners": _listeners(args)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+        self.gateway_name = gateway.urn.apply(lambda _: args.name)
+        self.register_outputs({"gateway_name": self.gateway_name})
+
+
+def listener_name(host: str) -> str:
+    """A listener (section) name for a host: ``https-`` and the host with dots as dashes."""
+    return "https-" + host.replace("*", "wildcard").replace(".", "-")
+
+
+def _listeners(args: AppGatewayArgs) -> list[dict[str, Any]]:
+    same_namespace = {"namespaces": {"from": "Same"}}
+    listeners: list[dict[str, Any]] = [
+        {"name": "http", "port": args.http_port, "protocol": "HTTP", "allowedRoutes": same_namespace}
+    ]
+    for listener in sorted(args.tls, key=lambda item: item.host):
+        listeners.append(
+            {
+                "name": listener_name(listener.host),
+                "hostname": listener.host,
+                "port": args.https_port,
+                "protocol": "HTTPS",
+                "tls": {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": listener.tls_secret}]},
+                "allowedRoutes": same_namespace,
+            }
+        )
+    return listeners

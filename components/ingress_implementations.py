@@ -1,0 +1,258 @@
+"""What stackyard knows about each ingress controller: its pinned chart, ports, classes and values.
+
+Chart versions, repositories and value keys were taken from each chart's own repository and
+documentation (Traefik 41.x values.yaml, Envoy Gateway v1.9 docs, ingress-nginx 4.14 values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes.meta.v1 as meta
+from pulumi_kubernetes import apiextensions
+
+from .chart import HookRequirement, PinnedChart
+from .namespace import PodSecurity
+
+Implementation = Literal["traefik", "envoy-gateway", "ingress-nginx"]
+RouteApi = Literal["ingress", "gateway"]
+ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
+
+#: The Gateway API release whose standard-channel CRDs stackyard installs for Traefik, whose chart
+#: stopped shipping them in 40.2.
+GATEWAY_API_CRDS_VERSION = "v1.5.1"
+GATEWAY_API_CRDS_URL = (
+    f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_CRDS_VERSION}/standard-install.yaml"
+)
+
+LEGACY_WARNING = (
+    "ingress controller 'ingress-nginx' is a legacy option: the project was retired upstream in March 2026 "
+    "and gets no releases or CVE fixes. Move to 'traefik' (Ingress and Gateway API) or 'envoy-gateway'."
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One implementation's facts."""
+
+    chart: PinnedChart
+    default_class: str
+    controller_name: str
+    """The GatewayClass ``controllerName``; empty where the Gateway API is not served."""
+    http_port: int
+    """The port a Gateway's HTTP listener must use for this controller."""
+    https_port: int
+    pod_security: PodSecurity
+    serves: tuple[RouteApi, ...]
+    legacy: bool = False
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    """The per-environment settings that shape an implementation's chart values and objects."""
+
+    namespace: str
+    class_name: str
+    route_api: RouteApi
+    replicas: int
+    service_type: ServiceType
+    resources: dict[str, Any]
+    install_gateway_api_crds: bool
+    labels: dict[str, str]
+
+    @property
+    def serves_gateway(self) -> bool:
+        return self.route_api == "gateway"
+
+
+PROFILES: dict[str, Profile] = {
+    "traefik": Profile(
+        chart=PinnedChart(chart="traefik", version="41.6.0", repository="https://traefik.github.io/charts"),
+        default_class="traefik",
+        controller_name="traefik.io/gateway-controller",
+        # Traefik's Gateway listeners must use its entry points' container ports.
+        http_port=8000,
+        https_port=8443,
+        pod_security=PodSecurity(enforce="restricted", audit="restricted", warn="restricted"),
+        serves=("ingress", "gateway"),
+    ),
+    "envoy-gateway": Profile(
+        # No value routes around its certgen hook: envoy_gateway_certificates() issues the Secrets.
+        chart=PinnedChart(chart="oci://docker.io/envoyproxy/gateway-helm", version="v1.9.1"),
+        default_class="envoy-gateway",
+        controller_name="gateway.envoyproxy.io/gatewayclass-controller",
+        http_port=80,
+        https_port=443,
+        # Its Envoy proxy pods are created by the controller at run time, outside our values.
+        pod_security=PodSecurity(enforce="baseline", audit="restricted", warn="restricted"),
+        serves=("gateway",),
+    ),
+    "ingress-nginx": Profile(
+        chart=PinnedChart(
+            chart="ingress-nginx",
+            version="4.14.3",
+            repository="https://kubernetes.github.io/ingress-nginx",
+            hook_requirements=(
+                HookRequirement(
+                    "controller.admissionWebhooks.enabled",
+                    False,
+                    "the admission webhook's certificate is created and patched by Helm hook Jobs",
+                ),
+            ),
+        ),
+        default_class="nginx",
+        controller_name="",
+        http_port=80,
+        https_port=443,
+        pod_security=PodSecurity(enforce="baseline", audit="restricted", warn="restricted"),
+        serves=("ingress",),
+        legacy=True,
+    ),
+}
+
+
+def chart_values(implementation: str, settings: ControllerSettings) -> dict[str, Any]:
+    """The complete values stackyard passes to the implementation's chart."""
+    builders = {"traefik": _traefik_values, "envoy-gateway": _envoy_gateway_values, "ingress-nginx": _nginx_values}
+    return builders[implementation](settings)
+
+
+def _traefik_values(settings: ControllerSettings) -> dict[str, Any]:
+    seccomp = {"seccompProfile": {"type": "RuntimeDefault"}}
+    return {
+        "deployment": {"replicas": settings.replicas},
+        "resources": settings.resources,
+        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1} if settings.replicas > 1 else {"enabled": False},
+        "service": {"spec": {"type": settings.service_type}},
+        # Only the API in use is switched on, and the IngressClass never claims to be the default.
+        "ingressClass": {"enabled": not settings.serves_gateway, "name": settings.class_name, "isDefaultClass": False},
+        "providers": {
+            "kubernetesIngress": {"enabled": not settings.serves_gateway},
+            "kubernetesGateway": {"enabled": settings.serves_gateway},
+        },
+        # The GatewayClass is the component's, and each environment brings its own Gateway.
+        "gateway": {"enabled": False},
+        "gatewayClass": {"enabled": False},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+            **seccomp,
+        },
+        "podSecurityContext": {"runAsGroup": 65532, "runAsNonRoot": True, "runAsUser": 65532, **seccomp},
+    }
+
+
+def _envoy_gateway_values(settings: ControllerSettings) -> dict[str, Any]:
+    return {
+        "deployment": {"replicas": settings.replicas, "envoyGateway": {"resources": settings.resources}},
+        "podDisruptionBudget": {"maxUnavailable": 1} if settings.replicas > 1 else {},
+        # The chart's CRD subchart brings the Gateway API's experimental channel, which v1.9 requires.
+        "crds": {"enabled": settings.install_gateway_api_crds},
+    }
+
+
+def _nginx_values(settings: ControllerSettings) -> dict[str, Any]:
+    controller: dict[str, Any] = {
+        "replicaCount": settings.replicas,
+        "resources": settings.resources,
+        "service": {"type": settings.service_type},
+        "ingressClass": settings.class_name,
+        "ingressClassResource": {"enabled": True, "name": settings.class_name, "default": False},
+        "admissionWebhooks": {"enabled": False},
+    }
+    if settings.replicas > 1:
+        # The chart gives minAvailable precedence; null removes its default of 1.
+        controller.update({"maxUnavailable": 1, "minAvailable": None})
+    return {"controller": controller}
+
+
+def proxy_name(settings: ControllerSettings) -> str:
+    """The EnvoyProxy that carries the data plane's settings."""
+    return f"{settings.class_name}-proxy"
+
+
+def envoy_proxy(name: str, settings: ControllerSettings, opts: pulumi.ResourceOptions) -> apiextensions.CustomResource:
+    """Envoy Gateway takes the data plane's Service type and replicas from an EnvoyProxy, not from chart values."""
+    return apiextensions.CustomResource(
+        f"{name}-envoy-proxy",
+        api_version="gateway.envoyproxy.io/v1alpha1",
+        kind="EnvoyProxy",
+        metadata=meta.ObjectMetaArgs(name=proxy_name(settings), namespace=settings.namespace, labels=settings.labels),
+        spec={
+            "provider": {
+                "type": "Kubernetes",
+                "kubernetes": {
+                    "envoyService": {"type": settings.service_type},
+                    "envoyDeployment": {"replicas": settings.replicas},
+                },
+            }
+        },
+        opts=opts,
+    )
+
+
+def envoy_gateway_certificates(
+    name: str, settings: ControllerSettings, opts: pulumi.ResourceOptions
+) -> list[apiextensions.CustomResource]:
+    """The TLS Secrets Envoy Gateway's certgen hook would create, issued by cert-manager instead.
+
+    ``helm.v4.Chart`` drops the hook, so the controller and its proxies would wait forever for
+    Secrets ``envoy-gateway``, ``envoy`` and ``envoy-rate-limit``. This follows Envoy Gateway's own
+    custom-certificate guide (v1.9) and needs cert-manager in the cluster.
+    """
+    namespace = settings.namespace
+    usages = ["digital signature", "data encipherment", "key encipherment", "content commitment"]
+
+    def resource(logical: str, kind: str, object_name: str, spec: dict[str, Any], after: list[pulumi.Resource]) -> Any:
+        return apiextensions.CustomResource(
+            f"{name}-{logical}",
+            api_version="cert-manager.io/v1",
+            kind=kind,
+            metadata=meta.ObjectMetaArgs(name=object_name, namespace=namespace, labels=settings.labels),
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after)),
+        )
+
+    bootstrap = resource("selfsigned-issuer", "Issuer", "eg-selfsigned", {"selfSigned": {}}, [])
+    ca = resource(
+        "ca-certificate",
+        "Certificate",
+        "envoy-gateway-ca",
+        {
+            "isCA": True,
+            "commonName": "envoy-gateway",
+            "secretName": "envoy-gateway-ca",
+            "privateKey": {"algorithm": "RSA", "size": 2048},
+            "issuerRef": {"name": "eg-selfsigned", "kind": "Issuer", "group": "cert-manager.io"},
+        },
+        [bootstrap],
+    )
+    issuer = resource("ca-issuer", "Issuer", "eg-issuer", {"ca": {"secretName": "envoy-gateway-ca"}}, [ca])
+    controller_names = [
+        "envoy-gateway",
+        f"envoy-gateway.{namespace}",
+        f"envoy-gateway.{namespace}.svc",
+        f"envoy-gateway.{namespace}.svc.cluster.local",
+    ]
+    leaf_certificates = {"envoy-gateway": ("envoy-gateway", controller_names), "envoy": ("*", [f"*.{namespace}"])}
+    leaf_certificates["envoy-rate-limit"] = leaf_certificates["envoy"]
+    leaves = [
+        resource(
+            f"{secret}-certificate",
+            "Certificate",
+            secret,
+            {
+                "commonName": common_name,
+                "dnsNames": dns_names,
+                "secretName": secret,
+                "usages": usages,
+                "issuerRef": {"name": "eg-issuer", "kind": "Issuer", "group": "cert-manager.io"},
+            },
+            [issuer],
+        )
+        for secret, (common_name, dns_names) in leaf_certificates.items()
+    ]
+    return [bootstrap, ca, issuer, *leaves]

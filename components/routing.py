@@ -1,0 +1,184 @@
+"""AppRoute: how outside traffic reaches an app, as an Ingress or as a Gateway API HTTPRoute.
+
+The same :class:`Route` intent renders either way; which one is a per-environment choice.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import pulumi
+import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.networking.v1 as networking
+from pulumi_kubernetes import apiextensions
+from pydantic import AfterValidator, Field, model_validator
+
+from ._args import Args
+from .ingress_implementations import RouteApi
+from .validation import DnsLabel, DnsSubdomain, LabelMap, PortName, PortNumber
+
+TYPE_TOKEN = "stackyard:index:AppRoute"
+GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
+CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
+
+
+_HOST_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def hostname(value: str) -> str:
+    """An RFC 1123 host name, optionally with a leading ``*.`` wildcard label; never an IP."""
+    labels = value.split(".")
+    wildcard = labels[0] == "*"
+    if wildcard:
+        labels = labels[1:]
+    if (
+        len(value) > 253
+        or len(labels) < (2 if wildcard else 1)
+        or not all(len(label) <= 63 and _HOST_LABEL.match(label) for label in labels)
+    ):
+        raise ValueError(
+            "must be a lowercase RFC 1123 host name such as 'shop.example.com'; a wildcard is allowed "
+            "only as the whole first label ('*.example.com')"
+        )
+    if all(label.isdigit() for label in labels):
+        raise ValueError("must be a host name, not an IP address")
+    return value
+
+
+def route_path(value: str) -> str:
+    """An absolute URL path prefix."""
+    if not value.startswith("/") or any(c in value for c in " ?#\t\n"):
+        raise ValueError("must be an absolute path prefix such as '/' or '/api', without spaces, '?' or '#'")
+    return value
+
+
+Hostname = Annotated[str, AfterValidator(hostname)]
+RoutePath = Annotated[str, AfterValidator(route_path)]
+
+
+class Route(Args):
+    """An app's public entry point: one host and the path prefixes that lead to the app."""
+
+    host: Hostname
+    """The host name, e.g. ``shop.example.com``; ``*.example.com`` is allowed."""
+    paths: list[RoutePath] = Field(default=["/"], min_length=1)
+    """Path prefixes routed to the app. Default: ``/``."""
+    tls_secret: DnsSubdomain | None = None
+    """The Secret (in the app's namespace) holding the TLS certificate for ``host``. Default: plain HTTP."""
+    cluster_issuer: DnsSubdomain | None = None
+    """A cert-manager ClusterIssuer that issues the certificate into ``tlsSecret``. Default: none;
+    the Secret is managed some other way."""
+
+    @model_validator(mode="after")
+    def _issuer_needs_secret(self) -> Route:
+        if self.cluster_issuer is not None and self.tls_secret is None:
+            raise ValueError("clusterIssuer writes the certificate into tlsSecret; set tlsSecret too")
+        if len(set(self.paths)) != len(self.paths):
+            raise ValueError(f"paths {self.paths} lists a path more than once")
+        return self
+
+
+class AppRouteArgs(Args):
+    """Inputs of :class:`AppRoute`."""
+
+    namespace: DnsLabel
+    """The app's namespace; the route lives there too."""
+    service: DnsLabel
+    """The app's Service."""
+    service_port: PortNumber
+    """The Service's port (HTTPRoute backends name ports by number)."""
+    service_port_name: PortName
+    """The Service port's name (Ingress backends name it, so a renumbering cannot break the route)."""
+    route: Route
+    """Host, paths and TLS."""
+    api: RouteApi = "ingress"
+    """``ingress`` for a ``networking.k8s.io/v1`` Ingress, ``gateway`` for a Gateway API HTTPRoute.
+    Default: ingress."""
+    ingress_class: DnsSubdomain | None = None
+    """The IngressClass, with ``api: ingress``. Required then."""
+    gateway: DnsLabel | None = None
+    """The Gateway (in the same namespace) the HTTPRoute attaches to, with ``api: gateway``. Required then."""
+    labels: LabelMap = {}
+    """Labels for the route object, usually the app's. Default: none."""
+
+    @model_validator(mode="after")
+    def _target_for_the_api(self) -> AppRouteArgs:
+        if self.api == "ingress" and self.ingress_class is None:
+            raise ValueError("api 'ingress' needs ingressClass")
+        if self.api == "gateway" and self.gateway is None:
+            raise ValueError("api 'gateway' needs gateway")
+        return self
+
+
+class AppRoute(pulumi.ComponentResource):
+    """Routes a host and path prefixes to an app's Service, through an Ingress or an HTTPRoute."""
+
+    def __init__(self, name: str, args: AppRouteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        depends_on = opts.depends_on if opts is not None else None
+        child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+        if args.api == "ingress":
+            _ingress(name, args, child)
+        else:
+            _http_route(name, args, child)
+        self.register_outputs({})
+
+
+def _ingress(name: str, args: AppRouteArgs, opts: pulumi.ResourceOptions) -> networking.Ingress:
+    route = args.route
+    annotations = {CLUSTER_ISSUER_ANNOTATION: route.cluster_issuer} if route.cluster_issuer else None
+    backend = networking.IngressBackendArgs(
+        service=networking.IngressServiceBackendArgs(
+            name=args.service, port=networking.ServiceBackendPortArgs(name=args.service_port_name)
+        )
+    )
+    return networking.Ingress(
+        name,
+        metadata=meta.ObjectMetaArgs(
+            name=args.service, namespace=args.namespace, labels=args.labels, annotations=annotations
+        ),
+        spec=networking.IngressSpecArgs(
+            ingress_class_name=args.ingress_class,
+            rules=[
+                networking.IngressRuleArgs(
+                    host=route.host,
+                    http=networking.HTTPIngressRuleValueArgs(
+                        paths=[
+                            networking.HTTPIngressPathArgs(path=path, path_type="Prefix", backend=backend)
+                            for path in route.paths
+                        ]
+                    ),
+                )
+            ],
+            tls=[networking.IngressTLSArgs(hosts=[route.host], secret_name=route.tls_secret)]
+            if route.tls_secret
+            else None,
+        ),
+        opts=opts,
+    )
+
+
+def _http_route(name: str, args: AppRouteArgs, opts: pulumi.ResourceOptions) -> apiextensions.CustomResource:
+    # pulumi-kubernetes has no typed classes for Gateway API kinds; the spec is built here and
+    # checked in tests against the Gateway API's own CRD schema.
+    spec: dict[str, Any] = {
+        "parentRefs": [
+            {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args.gateway, "namespace": args.namespace}
+        ],
+        "hostnames": [args.route.host],
+        "rules": [
+            {
+                "matches": [{"path": {"type": "PathPrefix", "value": path}} for path in args.route.paths],
+                "backendRefs": [{"kind": "Service", "name": args.service, "port": args.service_port}],
+            }
+        ],
+    }
+    return apiextensions.CustomResource(
+        name,
+        api_version=GATEWAY_API_VERSION,
+        kind="HTTPRoute",
+        metadata=meta.ObjectMetaArgs(name=args.service, namespace=args.namespace, labels=args.labels),
+        spec=spec,
+        opts=opts,
+    )

@@ -1,0 +1,65 @@
+"""Records of what only the real engine can expand: Helm charts and remote YAML files.
+
+Offline, no chart can be fetched and no URL read. Each ``helm.v4.Chart`` and ``yaml.v2.ConfigFile``
+the program registers is written instead as a reviewable record under ``charts/``: exactly what
+`pulumi up` would install, with the values stackyard passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .manifests import normalise
+from .mockrt import Registration
+
+CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
+CONFIG_FILE_TYPE = "kubernetes:yaml/v2:ConfigFile"
+RECORDED_TYPES = (CHART_TYPE, CONFIG_FILE_TYPE)
+
+EXPANSION_NOTE = (
+    "Recorded, not expanded: the chart's own objects exist only when the real engine runs it (pulumi up). "
+    "'values' are exactly what the program passes; the chart's defaults apply beneath them."
+)
+CONFIG_FILE_NOTE = "Recorded, not expanded: the real engine reads this file when it runs (pulumi up)."
+
+
+@dataclass(frozen=True)
+class Record:
+    """One chart or remote file, as written to ``charts/``."""
+
+    body: dict[str, Any]
+    urn: str
+    path: str
+
+    @property
+    def kind(self) -> str:
+        return str(self.body["kind"])
+
+
+def is_recorded(registration: Registration) -> bool:
+    """Whether the registration is a chart or remote file that only the real engine expands."""
+    return registration.type in RECORDED_TYPES
+
+
+def to_record(registration: Registration) -> Record:
+    """The record for one chart or remote file registration."""
+    inputs = normalise(registration.inputs)
+    if registration.type == CHART_TYPE:
+        release = str(inputs.get("name") or registration.name)
+        namespace = str(inputs.get("namespace") or "default")
+        body = {
+            "kind": "HelmChart",
+            "releaseName": release,
+            "namespace": namespace,
+            "chart": inputs.get("chart"),
+            "repository": (inputs.get("repositoryOpts") or {}).get("repo", ""),
+            "version": inputs.get("version"),
+            "values": inputs.get("values") or {},
+            "skipCrds": bool(inputs.get("skipCrds", False)),
+            "urn": registration.urn,
+            "note": EXPANSION_NOTE,
+        }
+        return Record(body=body, urn=registration.urn, path=f"charts/helmchart-{namespace}-{release}.yaml")
+    body = {"kind": "ConfigFile", "file": inputs.get("file"), "urn": registration.urn, "note": CONFIG_FILE_NOTE}
+    return Record(body=body, urn=registration.urn, path=f"charts/configfile-{registration.name}.yaml")
