@@ -164,8 +164,9 @@ def _nginx_values(settings: ControllerSettings) -> dict[str, Any]:
         "admissionWebhooks": {"enabled": False},
     }
     if settings.replicas > 1:
-        # The chart gives minAvailable precedence; null removes its default of 1.
-        controller.update({"maxUnavailable": 1, "minAvailable": None})
+        # The chart gives minAvailable precedence over maxUnavailable, and Pulumi cannot pass a null
+        # to remove its default; replicas - 1 allows the same single disruption.
+        controller["minAvailable"] = settings.replicas - 1
     return {"controller": controller}
 
 

@@ -47,11 +47,12 @@ class AppConfig(AppArgs):
     route: Route | None = None
     """The app's public route (host, paths, TLS), served by ``stackyard:ingress``. Default: not routed."""
 
-    @model_validator(mode="after")
-    def _routed_apps_have_a_service(self) -> AppConfig:
-        if self.route is not None and not self.service:
+    @field_validator("route")
+    @classmethod
+    def _routed_apps_have_a_service(cls, route: Route | None, info: ValidationInfo) -> Route | None:
+        if route is not None and info.data.get("service") is False:
             raise ValueError("route needs the app's Service; an app with service: false cannot be routed")
-        return self
+        return route
 
 
 class StackConfig(Args):

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from stackyard import mockrt
@@ -36,6 +37,9 @@ class Objects:
         matches = [body for body in self.of_kind(kind) if body["metadata"]["name"] == name]
         assert len(matches) == 1, f"expected one {kind} named {name!r}, found {len(matches)}"
         return matches[0]
+
+    def of_manifests(self, kind: str) -> list[Manifest]:
+        return [m for m in self.manifests if m.kind == kind]
 
     def kinds(self) -> list[str]:
         return sorted(m.kind for m in self.manifests)
@@ -113,8 +117,6 @@ def crd_schema(api_version: str, kind: str) -> Any:
 
 def assert_valid_custom_resources(manifests: list[Manifest]) -> None:
     """Every manifest validates against its strict CRD schema; skips when ../shared is absent."""
-    import jsonschema
-
     if not SHARED_SCHEMAS.is_dir():
         pytest.skip(f"the strict CRD schemas live in {SHARED_SCHEMAS}, which is absent in this checkout")
     assert manifests, "nothing to validate"

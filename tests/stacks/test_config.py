@@ -14,6 +14,7 @@ from stackyard.project import StackInputs
 from tests.conftest import ROOT, run_program, with_change
 
 NS, APPS, SECRETS = "stackyard:namespace", "stackyard:apps", "stackyard:secrets"
+INGRESS = "stackyard:ingress"
 LONG = "a" * 64
 
 # (config key, path inside its value, new value or ... to delete, text the one problem must contain)
@@ -86,6 +87,28 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
         "stackyard:secrets[0].values.token: config key stackyard:missingKey is not set",
     ),
     (SECRETS, [0, "name"], "Bad!", "stackyard:secrets[0].name: 'Bad!' is not allowed"),
+    # Networking: the ingress controller, routes and network intents.
+    (INGRESS, ["implementation"], "haproxy", "stackyard:ingress.implementation: 'haproxy' is not allowed"),
+    (INGRESS, ["implementation"], "envoy-gateway", "'envoy-gateway' does not serve routeApi 'ingress'"),
+    (INGRESS, ["serviceType"], "External", "stackyard:ingress.serviceType: 'External' is not allowed"),
+    (INGRESS, ["replicas"], 0, "stackyard:ingress.replicas: 0 is not allowed"),
+    (INGRESS, [], ..., "stackyard:apps[0].route: routes need an ingress controller; set stackyard:ingress"),
+    (APPS, [0, "route", "host"], "Shop.Example.com", "stackyard:apps[0].route.host: 'Shop.Example.com' is not allowed"),
+    (APPS, [0, "route", "host"], "shop.*.example.com", "stackyard:apps[0].route.host: 'shop.*.example.com'"),
+    (APPS, [0, "route", "host"], "10.1.2.3", "stackyard:apps[0].route.host: '10.1.2.3' is not allowed"),
+    (APPS, [0, "route", "paths"], ["api"], "stackyard:apps[0].route.paths[0]: 'api' is not allowed"),
+    (APPS, [0, "route", "clusterIssuer"], "le", "stackyard:apps[0].route: clusterIssuer writes the certificate"),
+    (APPS, [1, "route", "paths"], ["/"], "stackyard:apps[1].route: host 'shop.dev.example.com' path '/' is already"),
+    (APPS, [2, "route"], {"host": "w.example.com"}, "stackyard:apps[2].route: route needs the app's Service"),
+    (APPS, [0, "egress", 0, "app"], "ghost", "stackyard:apps[0].egress[0]: app 'ghost' does not exist"),
+    (APPS, [0, "egress", 0, "ports"], [{"port": 8080}], "stackyard:apps[0].egress[0]: port 8080 is not a port of app"),
+    (APPS, [0, "ingress"], [{"app": "ghost"}], "stackyard:apps[0].ingress[0]: app 'ghost' does not exist"),
+    (APPS, [0, "ingress"], [{"app": "api", "ports": [{"port": 81}]}], "ingress[0] allows port 81 but the app"),
+    (APPS, [1, "egress", 0, "cidr"], "10.20.0.0/33", "stackyard:apps[1].egress[0]: cidr '10.20.0.0/33' is not a valid"),
+    (APPS, [1, "egress", 0, "exceptCidrs"], ["10.99.0.0/24"], "stackyard:apps[1].egress[0]: exceptCidrs entry"),
+    (APPS, [1, "egress", 0, "ports", 0, "port"], 70000, "stackyard:apps[1].egress[0].ports[0].port: 70000"),
+    (APPS, [1, "egress", 0, "ports", 0, "protocol"], "ICMP", "stackyard:apps[1].egress[0].ports[0].protocol: 'ICMP'"),
+    (APPS, [2, "egress", 2, "podLabels"], {"bad key!": "x"}, "stackyard:apps[2].egress[2].podLabels: label"),
 ]
 
 

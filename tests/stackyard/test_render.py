@@ -125,7 +125,11 @@ class TestCli:
         self, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         stack_file = project / "Pulumi.dev.yaml"
-        text = stack_file.read_text().replace("port: 8080", "port: 99999").replace("      replicas: 1", "      replicsa: 1", 1)
+        text = (
+            stack_file.read_text()
+            .replace("port: 8080", "port: 99999")
+            .replace("      replicas: 1", "      replicsa: 1", 1)
+        )
         stack_file.write_text(text)
         code = main(["render", "dev", "--project", str(project), "--out", str(tmp_path / "out")])
         captured = capsys.readouterr()

@@ -1,0 +1,147 @@
+"""IngressController: pinned charts, per-implementation values, classes and the legacy warning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from components import IngressController, IngressControllerArgs, PodSecurity
+from components.chart import HookRequirement, PinnedChart, check_hook_requirements
+from components.ingress_implementations import GATEWAY_API_CRDS_URL, LEGACY_WARNING, PROFILES
+from tests.conftest import Objects, assert_valid_custom_resources, run_program
+
+CHART = "kubernetes:helm.sh/v4:Chart"
+
+
+def build(**fields: Any) -> Objects:
+    args = IngressControllerArgs(**fields)
+    return run_program(lambda: IngressController("edge", args))
+
+
+def chart_inputs(objects: Objects) -> dict[str, Any]:
+    (chart,) = [r for r in objects.run.registrations if r.type == CHART]
+    return chart.inputs
+
+
+class TestTraefik:
+    def test_it_installs_the_pinned_chart_from_its_repository_in_its_own_namespace(self) -> None:
+        objects = build()
+        inputs = chart_inputs(objects)
+        assert inputs["chart"] == "traefik"
+        assert inputs["version"] == "41.6.0"
+        assert inputs["repositoryOpts"] == {"repo": "https://traefik.github.io/charts"}
+        assert (inputs["name"], inputs["namespace"]) == ("traefik", "ingress")
+        assert objects.get("Namespace", "ingress")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == (
+            "restricted"
+        )
+
+    def test_values_follow_the_settings(self) -> None:
+        values = chart_inputs(build(replicas=3, service_type="LoadBalancer"))["values"]
+        assert values["deployment"] == {"replicas": 3.0}
+        assert values["service"] == {"spec": {"type": "LoadBalancer"}}
+        assert values["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1.0}
+        assert values["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+
+    def test_a_single_replica_gets_no_disruption_budget(self) -> None:
+        values = chart_inputs(build(replicas=1, service_type="NodePort"))["values"]
+        assert values["podDisruptionBudget"] == {"enabled": False}
+        assert values["service"] == {"spec": {"type": "NodePort"}}
+
+    def test_for_ingress_routes_only_the_ingress_provider_and_class_are_on(self) -> None:
+        objects = build(route_api="ingress")
+        values = chart_inputs(objects)["values"]
+        assert values["providers"] == {"kubernetesGateway": {"enabled": False}, "kubernetesIngress": {"enabled": True}}
+        assert values["ingressClass"] == {"enabled": True, "isDefaultClass": False, "name": "traefik"}
+        assert objects.of_kind("GatewayClass") == []
+        assert not [r for r in objects.run.registrations if r.type == "kubernetes:yaml/v2:ConfigFile"]
+
+    def test_for_gateway_routes_it_serves_gateways_installs_the_crds_and_owns_the_class(self) -> None:
+        objects = build(route_api="gateway", class_name="edge")
+        values = chart_inputs(objects)["values"]
+        assert values["providers"]["kubernetesGateway"] == {"enabled": True}
+        assert values["gateway"] == {"enabled": False}
+        assert values["gatewayClass"] == {"enabled": False}
+        (crds,) = [r for r in objects.run.registrations if r.type == "kubernetes:yaml/v2:ConfigFile"]
+        assert crds.inputs["file"] == GATEWAY_API_CRDS_URL
+        gateway_class = objects.get("GatewayClass", "edge")
+        assert gateway_class["spec"] == {"controllerName": "traefik.io/gateway-controller"}
+        assert_valid_custom_resources(objects.of_manifests("GatewayClass"))
+
+    def test_the_crds_can_be_left_to_the_cluster(self) -> None:
+        objects = build(route_api="gateway", install_gateway_api_crds=False)
+        assert not [r for r in objects.run.registrations if r.type == "kubernetes:yaml/v2:ConfigFile"]
+
+
+class TestEnvoyGateway:
+    def test_it_installs_the_oci_chart_with_a_proxy_config_and_a_parameterised_class(self) -> None:
+        objects = build(implementation="envoy-gateway", route_api="gateway", service_type="NodePort", replicas=2)
+        inputs = chart_inputs(objects)
+        assert inputs["chart"] == "oci://docker.io/envoyproxy/gateway-helm"
+        assert inputs["version"] == "v1.9.1"
+        assert "repositoryOpts" not in inputs
+        proxy = objects.get("EnvoyProxy", "envoy-gateway-proxy")
+        assert proxy["spec"]["provider"]["kubernetes"]["envoyService"] == {"type": "NodePort"}
+        gateway_class = objects.get("GatewayClass", "envoy-gateway")
+        assert gateway_class["spec"]["controllerName"] == "gateway.envoyproxy.io/gatewayclass-controller"
+        assert gateway_class["spec"]["parametersRef"]["name"] == "envoy-gateway-proxy"
+        assert_valid_custom_resources(objects.of_manifests("GatewayClass"))
+
+    def test_cert_manager_issues_the_secrets_its_dropped_certgen_hook_would_have_made(self) -> None:
+        objects = build(implementation="envoy-gateway", route_api="gateway", namespace="edge")
+        certificates = {body["spec"]["secretName"]: body for body in objects.of_kind("Certificate")}
+        assert set(certificates) == {"envoy-gateway-ca", "envoy-gateway", "envoy", "envoy-rate-limit"}
+        assert "envoy-gateway.edge.svc.cluster.local" in certificates["envoy-gateway"]["spec"]["dnsNames"]
+        assert certificates["envoy"]["spec"]["dnsNames"] == ["*.edge"]
+        chart = next(r for r in objects.run.registrations if r.type == CHART)
+        certificate_urns = {r.urn for r in objects.run.registrations if r.type.endswith(":Certificate")}
+        assert certificate_urns <= set(chart.dependencies)
+
+    def test_its_namespace_is_baseline_enforced_and_restricted_audited(self) -> None:
+        labels = build(implementation="envoy-gateway", route_api="gateway").get("Namespace", "ingress")["metadata"][
+            "labels"
+        ]
+        assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+        assert labels["pod-security.kubernetes.io/audit"] == "restricted"
+
+    def test_it_does_not_serve_ingress(self) -> None:
+        with pytest.raises(ValidationError, match="'envoy-gateway' does not serve routeApi 'ingress'"):
+            IngressControllerArgs(implementation="envoy-gateway", route_api="ingress")
+
+
+class TestLegacyIngressNginx:
+    def test_choosing_it_warns_that_it_is_retired(self) -> None:
+        objects = build(implementation="ingress-nginx")
+        assert objects.run.warnings == [LEGACY_WARNING]
+        assert "retired upstream in March 2026" in LEGACY_WARNING
+
+    def test_the_maintained_implementations_do_not_warn(self) -> None:
+        assert build().run.warnings == []
+
+    def test_its_admission_webhook_is_off_because_its_certificate_comes_from_hooks(self) -> None:
+        controller = chart_inputs(build(implementation="ingress-nginx", replicas=2))["values"]["controller"]
+        assert controller["admissionWebhooks"] == {"enabled": False}
+        assert controller["minAvailable"] == 1  # one of two may go
+
+    def test_it_cannot_serve_the_gateway_api(self) -> None:
+        with pytest.raises(ValidationError, match="does not serve routeApi 'gateway'"):
+            IngressControllerArgs(implementation="ingress-nginx", route_api="gateway")
+
+
+class TestHookRequirements:
+    def test_values_that_rely_on_a_dropped_hook_are_refused(self) -> None:
+        pinned = PinnedChart(chart="c", version="1", hook_requirements=(HookRequirement("a.b", False, "hook"),))
+        with pytest.raises(ValueError, match=r"a\.b must be False \(found True\): hook"):
+            check_hook_requirements(pinned, {"a": {"b": True}})
+        check_hook_requirements(pinned, {"a": {"b": False}})
+
+    def test_every_pinned_chart_has_an_exact_version(self) -> None:
+        for profile in PROFILES.values():
+            assert profile.chart.version.lstrip("v")[0].isdigit()
+            assert profile.chart.repository.startswith("https://") or profile.chart.chart.startswith("oci://")
+
+    def test_pod_security_can_be_overridden(self) -> None:
+        objects = build(pod_security=PodSecurity(enforce="baseline"))
+        labels = objects.get("Namespace", "ingress")["metadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
