@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from .app_monitoring import AlertOverride, AppMonitoring, AppMonitoringArgs, MonitoringOptions
 from .gateway import AppGateway, AppGatewayArgs, TlsListener
 from .ingress_controller import IngressController, IngressControllerArgs
+from .log_shipping import LogOutput, LogShipping, LogShippingArgs
+from .monitoring import Monitoring, MonitoringArgs, PrometheusSettings
 from .namespace import AppNamespace, AppNamespaceArgs, ComputeQuota, ContainerDefaults, PodSecurity, Quota
 from .network_policy import EgressRule, IngressRule, Port
 from .routing import AppRoute, AppRouteArgs, Route
@@ -11,10 +14,13 @@ from .secret import AppSecret, AppSecretArgs
 from .workload import App, AppArgs, Autoscaling, ResourceList, Resources, SecretKeyRef
 
 __all__ = [
+    "AlertOverride",
     "App",
     "AppArgs",
     "AppGateway",
     "AppGatewayArgs",
+    "AppMonitoring",
+    "AppMonitoringArgs",
     "AppNamespace",
     "AppNamespaceArgs",
     "AppRoute",
@@ -28,8 +34,15 @@ __all__ = [
     "IngressController",
     "IngressControllerArgs",
     "IngressRule",
+    "LogOutput",
+    "LogShipping",
+    "LogShippingArgs",
+    "Monitoring",
+    "MonitoringArgs",
+    "MonitoringOptions",
     "PodSecurity",
     "Port",
+    "PrometheusSettings",
     "Quota",
     "ResourceList",
     "Resources",

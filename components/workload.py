@@ -120,6 +120,11 @@ class AppArgs(Args):
     """Whether to create a ClusterIP Service. Default: true; set false for a background worker."""
     service_port: PortNumber = 80
     """The Service's port, forwarded to the named container port. Default: 80."""
+    metrics_port: PortNumber | None = None
+    """The port serving Prometheus metrics: ``port`` itself, or a second container port named
+    ``metrics`` (also on the Service). Default: no metrics endpoint."""
+    metrics_path: str = Field(default="/metrics", pattern=r"^/\S*$")
+    """The path of the metrics endpoint. Default: ``/metrics``."""
     replicas: int = Field(default=2, ge=0)
     """Pod count when ``autoscaling`` is not set; ignored (and left out of the Deployment, so that
     server-side apply does not fight the HPA) when it is. Default: 2."""
@@ -167,12 +172,35 @@ class AppArgs(Args):
     def _ingress_ports_are_served(self) -> AppArgs:
         for index, rule in enumerate(self.ingress):
             for port in rule.ports:
-                if not port.covers(self.port):
+                if not any(port.covers(served) for served in self.served_ports):
                     raise ValueError(
-                        f"ingress[{index}] allows port {port.port} but the app listens only on {self.port}, "
-                        "so the rule can never match"
+                        f"ingress[{index}] allows port {port.port} but the app listens only on "
+                        f"{', '.join(map(str, self.served_ports))}, so the rule can never match"
                     )
         return self
+
+    @model_validator(mode="after")
+    def _metrics_port_is_not_taken(self) -> AppArgs:
+        if self.metrics_port is not None and self.metrics_port != self.port and self.port_name == "metrics":
+            raise ValueError("portName 'metrics' is reserved for a separate metricsPort; rename the app port")
+        return self
+
+    @property
+    def served_ports(self) -> list[int]:
+        """Every container port of the app."""
+        return sorted({self.port, *([self.metrics_port] if self.metrics_port is not None else [])})
+
+    @property
+    def metrics_port_name(self) -> str | None:
+        """The name of the metrics port, or ``None`` without metrics."""
+        if self.metrics_port is None:
+            return None
+        return self.port_name if self.metrics_port == self.port else "metrics"
+
+    @property
+    def separate_metrics_port(self) -> bool:
+        """Whether metrics are served on a port of their own."""
+        return self.metrics_port is not None and self.metrics_port != self.port
 
     @model_validator(mode="after")
     def _env_names_unique(self) -> AppArgs:
@@ -339,7 +367,14 @@ def _container(args: AppArgs, env_map_name: str | None) -> core.ContainerArgs:
         image=args.image,
         # Always: a cached image on a shared node must not bypass the registry's pull credentials.
         image_pull_policy="Always",
-        ports=[core.ContainerPortArgs(name=args.port_name, container_port=args.port, protocol="TCP")],
+        ports=[
+            core.ContainerPortArgs(name=args.port_name, container_port=args.port, protocol="TCP"),
+            *(
+                [core.ContainerPortArgs(name="metrics", container_port=args.metrics_port, protocol="TCP")]
+                if args.separate_metrics_port and args.metrics_port is not None
+                else []
+            ),
+        ],
         env_from=[core.EnvFromSourceArgs(config_map_ref=core.ConfigMapEnvSourceArgs(name=env_map_name))]
         if env_map_name
         else None,
@@ -410,7 +445,16 @@ def _service(name: str, args: AppArgs, opts: pulumi.ResourceOptions) -> core.Ser
             ports=[
                 core.ServicePortArgs(
                     name=args.port_name, port=args.service_port, target_port=args.port_name, protocol="TCP"
-                )
+                ),
+                *(
+                    [
+                        core.ServicePortArgs(
+                            name="metrics", port=args.metrics_port, target_port="metrics", protocol="TCP"
+                        )
+                    ]
+                    if args.separate_metrics_port and args.metrics_port is not None
+                    else []
+                ),
             ],
         ),
         opts=opts,

@@ -21,12 +21,21 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from components import AppArgs, AppNamespaceArgs, IngressControllerArgs, Route
+from components import (
+    AppArgs,
+    AppNamespaceArgs,
+    IngressControllerArgs,
+    LogShippingArgs,
+    MonitoringArgs,
+    MonitoringOptions,
+    Route,
+)
 from components._args import Args
-from components.validation import DnsSubdomain
+from components.validation import DnsLabel, DnsSubdomain
 
 from .errors import ConfigError
 from .networking import check_network_intents
+from .observability import check_monitoring
 
 #: Keys every app inherits from ``stackyard:namespace``.
 _INHERITED = ("namespace", "partOf")
@@ -36,7 +45,10 @@ class SecretSpec(Args):
     """A Secret to create from ``secure:`` config values."""
 
     name: DnsSubdomain
-    """The Secret's name in the environment's namespace."""
+    """The Secret's name."""
+    namespace: DnsLabel | None = None
+    """Where the Secret lives: the environment's namespace, or the namespace of ``stackyard:logging``
+    (for output credentials). Default: the environment's namespace."""
     values: dict[str, str] = Field(min_length=1)
     """Secret key → the config key (in this project) holding its ``secure:`` value."""
 
@@ -46,6 +58,9 @@ class AppConfig(AppArgs):
 
     route: Route | None = None
     """The app's public route (host, paths, TLS), served by ``stackyard:ingress``. Default: not routed."""
+    monitoring: MonitoringOptions = MonitoringOptions()
+    """Scrape interval, alert overrides and dashboard, with ``stackyard:monitoring``. Default: the
+    default alerts, scraped every 30s when the app has a ``metricsPort``."""
 
     @field_validator("route")
     @classmethod
@@ -63,6 +78,10 @@ class StackConfig(Args):
     ingress: IngressControllerArgs | None = None
     """The ingress controller and how routes are expressed (Ingress or Gateway API). Default: none;
     then no app may have a route."""
+    logging: LogShippingArgs | None = None
+    """Log shipping with Fluent Bit. Default: none."""
+    monitoring: MonitoringArgs | None = None
+    """kube-prometheus-stack, plus each app's ServiceMonitor or PodMonitor and alerts. Default: none."""
     apps: list[AppConfig] = Field(min_length=1)
     """The apps of the environment; names are unique. ``namespace`` and ``partOf`` come from
     ``stackyard:namespace``."""
@@ -104,11 +123,27 @@ class StackConfig(Args):
         check_network_intents(self.apps, has_ingress=self.ingress is not None)
         return self
 
+    @model_validator(mode="after")
+    def _monitoring_applies(self) -> StackConfig:
+        check_monitoring(self.apps, self.monitoring)
+        return self
+
     @field_validator("secrets")
     @classmethod
     def _secrets_unique(cls, secrets: list[SecretSpec]) -> list[SecretSpec]:
-        _check_unique("secret", [secret.name for secret in secrets])
+        _check_unique("secret", [f"{secret.namespace or ''}/{secret.name}" for secret in secrets])
         return secrets
+
+    @model_validator(mode="after")
+    def _secrets_in_known_namespaces(self) -> StackConfig:
+        known = {self.namespace.name, *([self.logging.namespace] if self.logging else [])}
+        for index, secret in enumerate(self.secrets):
+            if secret.namespace is not None and secret.namespace not in known:
+                raise ValueError(
+                    f"secrets[{index}].namespace: {secret.namespace!r} is not a namespace stackyard creates; "
+                    f"use one of {sorted(known)}"
+                )
+        return self
 
 
 def _check_unique(kind: str, names: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""One application environment: namespace, ingress, secrets, apps and routes, in dependency order."""
+"""One application environment: namespace, platform services, secrets, apps, routes and monitoring, in order."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from components import (
     App,
     AppGateway,
     AppGatewayArgs,
+    AppMonitoring,
     AppNamespace,
     AppRoute,
     AppRouteArgs,
@@ -16,11 +17,14 @@ from components import (
     AppSecretArgs,
     IngressController,
     IngressControllerArgs,
+    LogShipping,
+    Monitoring,
     TlsListener,
 )
 
-from .config import AppConfig, EnvironmentConfig, StackConfig
+from .config import AppConfig, EnvironmentConfig, SecretSpec, StackConfig
 from .networking import resolve_apps
+from .observability import app_monitoring_args, log_shipping_args
 
 #: The name of each environment's Gateway, when routes use the Gateway API.
 GATEWAY_NAME = "public"
@@ -37,24 +41,34 @@ def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[objec
         if settings.ingress is not None
         else None
     )
-    secrets = [
-        AppSecret(
-            spec.name,
-            AppSecretArgs(
-                namespace=settings.namespace.name,
-                name=spec.name,
-                part_of=settings.namespace.part_of,
-                values={key: config.secret_values[config_key] for key, config_key in spec.values.items()},
-            ),
-            opts=inside,
+    monitoring = (
+        Monitoring(settings.monitoring.release, settings.monitoring, opts=scope) if settings.monitoring else None
+    )
+    logging = (
+        LogShipping(
+            "fluent-bit",
+            log_shipping_args(settings.logging, settings.monitoring),
+            opts=_after(scope, *([monitoring] if monitoring else [])),
         )
+        if settings.logging
+        else None
+    )
+    owners: dict[str, pulumi.Resource] = {settings.namespace.name: namespace}
+    if logging is not None and settings.logging is not None:
+        owners[settings.logging.namespace] = logging
+    secrets = [
+        _secret(config, spec, _after(scope, owners[spec.namespace or settings.namespace.name]))
         for spec in settings.secrets
     ]
     apps = [
-        App(args.name, args, opts=_after(inside, *secrets)) for args in resolve_apps(settings.apps, settings.ingress)
+        App(args.name, args, opts=_after(inside, *secrets))
+        for args in resolve_apps(settings.apps, settings.ingress, settings.monitoring)
     ]
     if controller is not None and settings.ingress is not None:
         _routes(settings, settings.ingress, _after(inside, controller))
+    if monitoring is not None:
+        for app_config, app in zip(settings.apps, apps, strict=True):
+            AppMonitoring(app_config.name, app_monitoring_args(app_config), opts=_after(inside, monitoring, app))
     return {
         "namespace": namespace.namespace_name,
         "services": {
@@ -64,6 +78,20 @@ def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[objec
         },
         "hosts": sorted({app.route.host for app in settings.apps if app.route is not None}),
     }
+
+
+def _secret(config: EnvironmentConfig, spec: SecretSpec, opts: pulumi.ResourceOptions) -> AppSecret:
+    settings = config.settings
+    return AppSecret(
+        spec.name,
+        AppSecretArgs(
+            namespace=spec.namespace or settings.namespace.name,
+            name=spec.name,
+            part_of=settings.namespace.part_of,
+            values={key: config.secret_values[config_key] for key, config_key in spec.values.items()},
+        ),
+        opts=opts,
+    )
 
 
 def _routes(settings: StackConfig, ingress: IngressControllerArgs, opts: pulumi.ResourceOptions) -> None:

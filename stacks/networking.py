@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from components import AppArgs, EgressRule, IngressControllerArgs, IngressRule, Port
+from components import AppArgs, EgressRule, IngressControllerArgs, IngressRule, MonitoringArgs, Port
 
 if TYPE_CHECKING:
     from .config import AppConfig
@@ -53,7 +53,9 @@ def _existing(by_name: dict[str, AppConfig], name: str, where: str) -> AppConfig
     return by_name[name]
 
 
-def resolve_apps(apps: Sequence[AppConfig], ingress: IngressControllerArgs | None) -> list[AppArgs]:
+def resolve_apps(
+    apps: Sequence[AppConfig], ingress: IngressControllerArgs | None, monitoring: MonitoringArgs | None = None
+) -> list[AppArgs]:
     """Each app's args with the environment's implied rules added, in config order."""
     by_name = {app.name: app for app in apps}
     implied: dict[str, list[IngressRule]] = {app.name: [] for app in apps}
@@ -72,10 +74,14 @@ def resolve_apps(apps: Sequence[AppConfig], ingress: IngressControllerArgs | Non
     for app in apps:
         if app.route is not None and ingress is not None:
             implied[app.name].append(IngressRule.from_namespace(ingress.namespace, ports=[Port.tcp(app.port)]))
+        if app.metrics_port is not None and monitoring is not None:
+            implied[app.name].append(
+                IngressRule.from_namespace(monitoring.namespace, ports=[Port.tcp(app.metrics_port)])
+            )
     return [
         AppArgs.model_validate(
             {
-                **app.model_dump(exclude={"route"}),
+                **app.model_dump(exclude={"route", "monitoring"}),
                 "ingress": [*app.ingress, *implied[app.name]],
                 "egress": egress_of[app.name],
             }

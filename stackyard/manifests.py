@@ -135,4 +135,4 @@ _Dumper.add_representer(str, _represent_str)
 
 def dump(body: dict[str, Any]) -> str:
     """The YAML text of one object: keys sorted, block style, no aliases."""
-    return yaml.dump(body, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=120)
+    return yaml.dump(body, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1000)

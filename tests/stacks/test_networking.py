@@ -60,17 +60,17 @@ class TestExampleNetworks:
             assert own["podSelector"] == deployment["spec"]["selector"]
             assert own["policyTypes"] == ["Ingress", "Egress"]
 
-    def test_routed_apps_accept_outside_traffic_only_from_the_controller_namespace(
+    def test_routed_apps_accept_outside_traffic_only_from_the_controller_and_monitoring(
         self, rendered: dict[str, Rendering], stack: str
     ) -> None:
-        namespace = app_namespace(rendered[stack])
         for name, policy in policies(rendered[stack]).items():
             for rule in policy["spec"].get("ingress", []):
                 assert rule["from"], f"{name}: a rule without sources admits everyone"
                 for peer in rule["from"]:
                     selector = peer.get("namespaceSelector")
                     if selector is not None:
-                        assert selector == {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}, name
+                        source = selector["matchLabels"]["kubernetes.io/metadata.name"]
+                        assert source in ("ingress", "monitoring"), name
                     else:
                         assert "podSelector" in peer, f"{name}: {peer}"
         frontend = policies(rendered[stack])["frontend"]["spec"]["ingress"]
@@ -78,9 +78,22 @@ class TestExampleNetworks:
             {
                 "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress"}}}],
                 "ports": [{"port": 8080, "protocol": "TCP"}],
-            }
+            },
+            {
+                "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                "ports": [{"port": 8080, "protocol": "TCP"}],
+            },
         ]
-        assert namespace != "ingress"
+
+    def test_monitoring_reaches_only_the_metrics_port(self, rendered: dict[str, Rendering], stack: str) -> None:
+        api = policies(rendered[stack])["api"]["spec"]["ingress"]
+        from_monitoring = [
+            rule
+            for rule in api
+            if rule["from"][0].get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+            == "monitoring"
+        ]
+        assert [rule["ports"] for rule in from_monitoring] == [[{"port": 9102, "protocol": "TCP"}]]
 
     def test_an_egress_intent_to_an_app_opens_the_callee_to_the_caller(
         self, rendered: dict[str, Rendering], stack: str

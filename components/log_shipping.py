@@ -1,0 +1,501 @@
+"""LogShipping: Fluent Bit as native resources, so every line of it ships in the audit export.
+
+Children: the ``logging`` namespace, a ServiceAccount with a read-only ClusterRole (pods and
+namespaces), a ConfigMap with the Fluent Bit configuration (YAML format, content-hashed name, so a
+change rolls the DaemonSet), the DaemonSet, and a metrics Service.
+
+Buffering: inputs use ``storage.type: filesystem``. Chunks wait on the node's disk under
+``<hostStatePath>/storage`` while an output is slow or down, so backpressure costs disk, not
+logs. Memory is bounded by ``storageMaxChunksUp`` (chunks of about 2 MB held in memory at once)
+plus ``storageBacklogMemLimit``; ``memBufLimit`` would only govern memory buffering and is not used.
+Disk is bounded per output by ``totalLimitSize``: when it is reached, the oldest chunks for that
+output are dropped, which is the one way logs can still be lost (after a long outage).
+
+Security: Fluent Bit reads the node's log files, so its pod needs hostPath volumes and root (the
+files are root-owned and not world-readable). Those volumes are read-only, except one dedicated
+directory for the tail position database and the filesystem buffer. All capabilities are dropped,
+the root filesystem is read-only and seccomp is ``RuntimeDefault``. The namespace is therefore
+labelled Pod Security ``privileged`` for enforce (hostPath alone breaks ``baseline``), with
+``baseline`` warn and ``restricted`` audit, so every deviation stays visible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Annotated, Any, Literal
+
+import pulumi
+import pulumi_kubernetes.apps.v1 as apps
+import pulumi_kubernetes.core.v1 as core
+import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.rbac.v1 as rbac
+import yaml
+from pulumi_kubernetes import apiextensions
+from pydantic import AfterValidator, Field, model_validator
+
+from . import labels
+from ._args import Args
+from .app_monitoring import MONITORING_API_VERSION
+from .namespace import AppNamespace, AppNamespaceArgs, PodSecurity
+from .routing import hostname
+from .validation import DnsLabel, ImageReference, LabelValue, PortNumber, image_tag
+from .workload import ResourceList, Resources, SecretKeyRef
+
+TYPE_TOKEN = "stackyard:index:LogShipping"
+#: Fluent Bit 5.1.2, the current release; the registry is the project's own.
+DEFAULT_IMAGE = "cr.fluentbit.io/fluent/fluent-bit:5.1.2"
+HTTP_PORT = 2020
+METRICS_PATH = "/api/v2/metrics/prometheus"
+CONFIG_DIR = "/fluent-bit/etc/stackyard"
+CONFIG_FILE = "fluent-bit.yaml"
+LOG_DIR = "/var/log"
+DOCKER_CONTAINERS_DIR = "/var/lib/docker/containers"
+POD_LOGS = "/var/log/containers/*.log"
+
+OutputType = Literal["stdout", "loki", "opensearch", "elasticsearch", "forward"]
+MultilineLanguage = Literal["java", "python", "go", "ruby"]
+
+_DEFAULT_PORTS = {"loki": 3100, "opensearch": 9200, "elasticsearch": 9200, "forward": 24224}
+_SIZE = re.compile(r"^[0-9]+[KMG]?$")
+
+
+def fluent_size(value: str) -> str:
+    """A Fluent Bit size such as ``512M`` or ``2G``."""
+    if not _SIZE.match(value):
+        raise ValueError("must be a Fluent Bit size: a number with an optional K, M or G suffix, e.g. '512M'")
+    return value
+
+
+FluentSize = Annotated[str, AfterValidator(fluent_size)]
+Host = Annotated[str, AfterValidator(hostname)]
+
+
+class LogOutput(Args):
+    """Where logs go. ``type`` decides which other fields apply; the rest must stay unset."""
+
+    type: OutputType
+    """``stdout`` (for development), ``loki``, ``opensearch``, ``elasticsearch`` or ``forward``."""
+    match: str = Field(default="kube.*", pattern=r"^[A-Za-z0-9_.*-]+$")
+    """Which records, by tag. Default: ``kube.*``, every container log."""
+    host: Host | None = None
+    """The backend's host name. Required for every type but stdout."""
+    port: PortNumber | None = None
+    """The backend's port. Default: 3100 (loki), 9200 (opensearch, elasticsearch), 24224 (forward)."""
+    tls: bool = True
+    """Whether to use TLS. Default: true."""
+    tls_verify: bool = True
+    """Whether to verify the backend's certificate. Default: true."""
+    labels: dict[str, str] = {}
+    """loki: stream labels, ``name: value`` or ``name: $record_accessor``. Default: job, namespace,
+    pod and container."""
+    tenant_id: str | None = None
+    """loki: the tenant (``X-Scope-OrgID``). Default: none."""
+    index: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    """opensearch, elasticsearch: the index. Default: ``logs``."""
+    credentials: DnsLabel | None = None
+    """loki, opensearch, elasticsearch: a Secret in the logging namespace with keys ``username``
+    and ``password``, passed as environment variables. Default: no authentication."""
+    shared_key: SecretKeyRef | None = None
+    """forward: the key of a Secret holding the shared key. Default: none."""
+    total_limit_size: FluentSize = "1G"
+    """The most disk this output's backlog may use on each node. Default: 1G."""
+    retry_limit: int | None = Field(default=None, ge=1)
+    """Retries per chunk before it is dropped. Default: unlimited, bounded by ``totalLimitSize``."""
+
+    @model_validator(mode="after")
+    def _fields_fit_the_type(self) -> LogOutput:
+        allowed = {
+            "stdout": set(),
+            "loki": {"host", "port", "tls", "tls_verify", "labels", "tenant_id", "credentials"},
+            "opensearch": {"host", "port", "tls", "tls_verify", "index", "credentials"},
+            "elasticsearch": {"host", "port", "tls", "tls_verify", "index", "credentials"},
+            "forward": {"host", "port", "tls", "tls_verify", "shared_key"},
+        }[self.type]
+        specific = {"host", "port", "tls", "tls_verify", "labels", "tenant_id", "index", "credentials", "shared_key"}
+        misplaced = sorted(self.model_fields_set & specific - allowed)
+        if misplaced:
+            names = [self.model_fields[field].alias or field for field in misplaced]
+            raise ValueError(f"{names} do not apply to a {self.type!r} output")
+        if self.type != "stdout" and self.host is None:
+            raise ValueError(f"a {self.type!r} output needs host")
+        return self
+
+
+class LogShippingArgs(Args):
+    """Inputs of :class:`LogShipping`."""
+
+    outputs: list[LogOutput] = Field(min_length=1)
+    """Where logs go, e.g. ``[{type: stdout}]`` in dev and a backend in prod."""
+    namespace: DnsLabel = "logging"
+    """Fluent Bit's namespace; its own logs are not shipped, to avoid feedback loops. Default: ``logging``."""
+    image: ImageReference = DEFAULT_IMAGE
+    """The Fluent Bit image. Default: ``cr.fluentbit.io/fluent/fluent-bit:5.1.2``."""
+    log_level: Literal["error", "warn", "info", "debug"] = "info"
+    """Fluent Bit's own log level. Default: info."""
+    multiline_languages: list[MultilineLanguage] = []
+    """Stack-trace languages to join into single records (the multiline filter). Default: none."""
+    merge_json_logs: bool = True
+    """Whether the kubernetes filter parses JSON log lines into fields (``merge_log``). Default: true."""
+    storage_max_chunks_up: int = Field(default=64, ge=1)
+    """Chunks held in memory at once; about 2 MB each, this bounds buffer memory. Default: 64."""
+    storage_backlog_mem_limit: FluentSize = "16M"
+    """Memory for replaying the on-disk backlog after a restart. Default: 16M."""
+    host_state_path: str = Field(default="/var/lib/fluent-bit", pattern=r"^/[A-Za-z0-9_./-]+$")
+    """The node directory for the tail position database and the buffer: the only writable host
+    mount. Default: ``/var/lib/fluent-bit``."""
+    docker_runtime: bool = False
+    """Whether nodes run Docker (dockershim-era nodes), whose container logs are symlinks into
+    ``/var/lib/docker/containers``; that directory is then mounted read-only too. Default: false
+    (containerd and CRI-O keep logs under ``/var/log/pods``)."""
+    resources: Resources = Resources(
+        requests=ResourceList(cpu="50m", memory="96Mi"), limits=ResourceList(cpu="500m", memory="256Mi")
+    )
+    """Requests and limits of the Fluent Bit container. Default: 50m/96Mi requested, 500m/256Mi limit."""
+    service_monitor: bool = False
+    """Whether to create a ServiceMonitor for Fluent Bit's own metrics (needs the Prometheus
+    Operator CRDs, e.g. from :class:`Monitoring`). Default: false."""
+    pod_security: PodSecurity = PodSecurity(enforce="privileged", warn="baseline", audit="restricted")
+    """Pod Security levels of the namespace. Default: ``privileged`` enforce, ``baseline`` warn,
+    ``restricted`` audit (see the module documentation for why)."""
+    part_of: LabelValue = ""
+    """The ``app.kubernetes.io/part-of`` label. Default: no label."""
+
+    @model_validator(mode="after")
+    def _unique_languages(self) -> LogShippingArgs:
+        if len(set(self.multiline_languages)) != len(self.multiline_languages):
+            raise ValueError(f"multilineLanguages {self.multiline_languages} lists a language more than once")
+        return self
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return labels.selector_labels("fluent-bit", labels.instance_label("fluent-bit", self.namespace))
+
+
+def pipeline_config(args: LogShippingArgs) -> dict[str, Any]:
+    """The Fluent Bit configuration, in its YAML format, as a mapping."""
+    state = args.host_state_path.rstrip("/")
+    filters: list[dict[str, Any]] = []
+    if args.multiline_languages:
+        # The multiline filter must come first, before the kubernetes filter changes the record.
+        filters.append(
+            {
+                "name": "multiline",
+                "match": "kube.*",
+                "multiline.key_content": "log",
+                "multiline.parser": ", ".join(args.multiline_languages),
+            }
+        )
+    filters.append(
+        {
+            "name": "kubernetes",
+            "match": "kube.*",
+            "kube_tag_prefix": "kube.var.log.containers.",
+            "merge_log": "on" if args.merge_json_logs else "off",
+            "keep_log": "off",
+            "k8s-logging.parser": "on",
+            "k8s-logging.exclude": "on",
+            "labels": "on",
+            "annotations": "off",
+        }
+    )
+    return {
+        "service": {
+            "flush": 1,
+            "log_level": args.log_level,
+            "http_server": "on",
+            "http_listen": "0.0.0.0",
+            "http_port": HTTP_PORT,
+            "health_check": "on",
+            "storage.path": f"{state}/storage",
+            "storage.sync": "normal",
+            "storage.checksum": "off",
+            "storage.max_chunks_up": args.storage_max_chunks_up,
+            "storage.backlog.mem_limit": args.storage_backlog_mem_limit,
+            "storage.metrics": "on",
+        },
+        "pipeline": {
+            "inputs": [
+                {
+                    "name": "tail",
+                    "tag": "kube.*",
+                    "path": POD_LOGS,
+                    "exclude_path": f"/var/log/containers/*_{args.namespace}_*.log",
+                    "multiline.parser": "cri, docker",
+                    "db": f"{state}/tail-positions.db",
+                    "db.locking": "true",
+                    "skip_long_lines": "on",
+                    "refresh_interval": 10,
+                    "storage.type": "filesystem",
+                }
+            ],
+            "filters": filters,
+            "outputs": [_output(output, index) for index, output in enumerate(args.outputs)],
+        },
+    }
+
+
+def _output(output: LogOutput, index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {"name": output.type if output.type != "elasticsearch" else "es", "match": output.match}
+    if output.type == "stdout":
+        result["format"] = "json_lines"
+    else:
+        result.update(
+            {
+                "host": output.host,
+                "port": output.port or _DEFAULT_PORTS[output.type],
+                "tls": "on" if output.tls else "off",
+                "tls.verify": "on" if output.tls_verify else "off",
+            }
+        )
+    if output.credentials is not None:
+        result["http_user"] = "${" + _env_name(index, "USERNAME") + "}"
+        result["http_passwd"] = "${" + _env_name(index, "PASSWORD") + "}"
+    if output.type == "loki":
+        stream_labels = output.labels or {
+            "job": "fluent-bit",
+            "namespace": "$kubernetes['namespace_name']",
+            "pod": "$kubernetes['pod_name']",
+            "container": "$kubernetes['container_name']",
+        }
+        result["labels"] = ", ".join(f"{key}={value}" for key, value in sorted(stream_labels.items()))
+        result["line_format"] = "json"
+        if output.tenant_id:
+            result["tenant_id"] = output.tenant_id
+    if output.type in ("opensearch", "elasticsearch"):
+        result.update({"index": output.index or "logs", "suppress_type_name": "on"})
+    if output.type == "forward" and output.shared_key is not None:
+        result["shared_key"] = "${" + _env_name(index, "SHARED_KEY") + "}"
+    result["storage.total_limit_size"] = output.total_limit_size
+    result["retry_limit"] = output.retry_limit if output.retry_limit is not None else "no_limits"
+    return result
+
+
+def _env_name(index: int, what: str) -> str:
+    return f"OUTPUT_{index}_{what}"
+
+
+def render_config(args: LogShippingArgs) -> str:
+    """The configuration file's text."""
+    return yaml.safe_dump(pipeline_config(args), sort_keys=False, default_flow_style=False, width=120)
+
+
+class LogShipping(pulumi.ComponentResource):
+    """Fluent Bit on every node, shipping container logs to the configured outputs."""
+
+    namespace_name: pulumi.Output[str]
+    """The logging namespace."""
+
+    def __init__(self, name: str, args: LogShippingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        namespace = AppNamespace(
+            args.namespace,
+            AppNamespaceArgs(
+                name=args.namespace,
+                part_of=args.part_of,
+                pod_security=args.pod_security,
+                # Fluent Bit needs the API server and the backends, whose addresses are
+                # cluster-specific, so no default-deny; one pod per node needs no quota.
+                quota=None,
+                container_defaults=None,
+                default_deny=False,
+                allow_dns=False,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        metadata = _metadata(args)
+        account = core.ServiceAccount(
+            name, metadata=metadata("fluent-bit"), automount_service_account_token=True, opts=inside
+        )
+        role = rbac.ClusterRole(
+            name,
+            metadata=meta.ObjectMetaArgs(name=f"{args.namespace}-fluent-bit", labels=_labels(args)),
+            rules=[
+                rbac.PolicyRuleArgs(api_groups=[""], resources=["pods", "namespaces"], verbs=["get", "list", "watch"])
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        rbac.ClusterRoleBinding(
+            name,
+            metadata=meta.ObjectMetaArgs(name=f"{args.namespace}-fluent-bit", labels=_labels(args)),
+            role_ref=rbac.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=f"{args.namespace}-fluent-bit"
+            ),
+            subjects=[rbac.SubjectArgs(kind="ServiceAccount", name="fluent-bit", namespace=args.namespace)],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role, account]),
+        )
+        config_text = render_config(args)
+        config_name = f"fluent-bit-config-{hashlib.sha256(config_text.encode()).hexdigest()[:10]}"
+        config_map = core.ConfigMap(
+            f"{name}-config",
+            metadata=metadata(config_name),
+            data={CONFIG_FILE: config_text},
+            immutable=True,
+            opts=inside,
+        )
+        apps.DaemonSet(
+            name,
+            metadata=meta.ObjectMetaArgs(
+                name="fluent-bit",
+                namespace=args.namespace,
+                labels=_labels(args),
+                annotations=scanner_exceptions(args),
+            ),
+            spec=_daemon_set_spec(args, config_name),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, account, config_map]),
+        )
+        core.Service(
+            f"{name}-metrics",
+            metadata=metadata("fluent-bit-metrics"),
+            spec=core.ServiceSpecArgs(
+                type="ClusterIP",
+                selector=args.selector,
+                ports=[
+                    core.ServicePortArgs(
+                        name="http-metrics", port=HTTP_PORT, target_port="http-metrics", protocol="TCP"
+                    )
+                ],
+            ),
+            opts=inside,
+        )
+        if args.service_monitor:
+            apiextensions.CustomResource(
+                f"{name}-service-monitor",
+                api_version=MONITORING_API_VERSION,
+                kind="ServiceMonitor",
+                metadata=metadata("fluent-bit"),
+                spec={
+                    "selector": {"matchLabels": args.selector},
+                    "namespaceSelector": {"matchNames": [args.namespace]},
+                    "endpoints": [{"port": "http-metrics", "path": METRICS_PATH, "interval": "30s"}],
+                },
+                opts=inside,
+            )
+        self.namespace_name = namespace.namespace_name
+        self.register_outputs({"namespace_name": self.namespace_name})
+
+
+def scanner_exceptions(args: LogShippingArgs) -> dict[str, str]:
+    """The checks this DaemonSet fails by necessity, as checkov skip annotations with the reason."""
+    reasons = {
+        "CKV_K8S_23": "runs as root to read root-owned node log files; all capabilities dropped",
+        "CKV_K8S_40": "runs as UID 0 for the same reason; confined to the logging namespace",
+        "CKV_K8S_38": "the kubernetes filter reads pod metadata from the API server with this token",
+    }
+    if any(output.credentials or output.shared_key for output in args.outputs):
+        reasons["CKV_K8S_35"] = "Fluent Bit reads output credentials only from environment variables"
+    return {f"checkov.io/skip{index}": f"{check}={reason}" for index, (check, reason) in enumerate(reasons.items(), 1)}
+
+
+def _labels(args: LogShippingArgs) -> dict[str, str]:
+    return labels.recommended_labels(
+        name="fluent-bit",
+        instance=labels.instance_label("fluent-bit", args.namespace),
+        component="log-shipper",
+        part_of=args.part_of,
+        version=image_tag(args.image),
+    )
+
+
+def _metadata(args: LogShippingArgs) -> Any:
+    def metadata(name: str) -> meta.ObjectMetaArgs:
+        return meta.ObjectMetaArgs(name=name, namespace=args.namespace, labels=_labels(args))
+
+    return metadata
+
+
+def _daemon_set_spec(args: LogShippingArgs, config_name: str) -> apps.DaemonSetSpecArgs:
+    return apps.DaemonSetSpecArgs(
+        selector=meta.LabelSelectorArgs(match_labels=args.selector),
+        update_strategy=apps.DaemonSetUpdateStrategyArgs(
+            type="RollingUpdate", rolling_update=apps.RollingUpdateDaemonSetArgs(max_unavailable="10%")
+        ),
+        template=core.PodTemplateSpecArgs(
+            metadata=meta.ObjectMetaArgs(labels=_labels(args)),
+            spec=core.PodSpecArgs(
+                service_account_name="fluent-bit",
+                # The kubernetes filter asks the API server for pod metadata.
+                automount_service_account_token=True,
+                enable_service_links=False,
+                # Every node, control plane and tainted nodes included: their logs matter too.
+                tolerations=[core.TolerationArgs(operator="Exists")],
+                security_context=core.PodSecurityContextArgs(
+                    seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault")
+                ),
+                containers=[_container(args)],
+                volumes=[
+                    core.VolumeArgs(name="config", config_map=core.ConfigMapVolumeSourceArgs(name=config_name)),
+                    _host_volume("var-log", LOG_DIR, "Directory"),
+                    *(
+                        [_host_volume("docker-containers", DOCKER_CONTAINERS_DIR, "Directory")]
+                        if args.docker_runtime
+                        else []
+                    ),
+                    _host_volume("state", args.host_state_path, "DirectoryOrCreate"),
+                ],
+            ),
+        ),
+    )
+
+
+def _host_volume(name: str, path: str, kind: str) -> core.VolumeArgs:
+    return core.VolumeArgs(name=name, host_path=core.HostPathVolumeSourceArgs(path=path, type=kind))
+
+
+def _container(args: LogShippingArgs) -> core.ContainerArgs:
+    env = []
+    for index, output in enumerate(args.outputs):
+        if output.credentials is not None:
+            for what, key in (("USERNAME", "username"), ("PASSWORD", "password")):
+                env.append(_secret_env(_env_name(index, what), output.credentials, key))
+        if output.shared_key is not None:
+            env.append(_secret_env(_env_name(index, "SHARED_KEY"), output.shared_key.secret, output.shared_key.key))
+    return core.ContainerArgs(
+        name="fluent-bit",
+        image=args.image,
+        image_pull_policy="Always",
+        command=["/fluent-bit/bin/fluent-bit"],
+        args=[f"--config={CONFIG_DIR}/{CONFIG_FILE}"],
+        ports=[core.ContainerPortArgs(name="http-metrics", container_port=HTTP_PORT, protocol="TCP")],
+        env=env or None,
+        resources=core.ResourceRequirementsArgs(
+            requests={"cpu": args.resources.requests.cpu, "memory": args.resources.requests.memory},
+            limits={"cpu": args.resources.limits.cpu, "memory": args.resources.limits.memory},
+        ),
+        readiness_probe=core.ProbeArgs(
+            http_get=core.HTTPGetActionArgs(path="/api/v1/health", port="http-metrics"), period_seconds=10
+        ),
+        liveness_probe=core.ProbeArgs(
+            http_get=core.HTTPGetActionArgs(path="/", port="http-metrics"),
+            initial_delay_seconds=10,
+            period_seconds=30,
+            failure_threshold=5,
+        ),
+        security_context=core.SecurityContextArgs(
+            # Root only to read root-owned log files; no capability is kept.
+            run_as_user=0,
+            run_as_non_root=False,
+            allow_privilege_escalation=False,
+            privileged=False,
+            read_only_root_filesystem=True,
+            capabilities=core.CapabilitiesArgs(drop=["ALL"]),
+            seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        volume_mounts=[
+            core.VolumeMountArgs(name="config", mount_path=CONFIG_DIR, read_only=True),
+            core.VolumeMountArgs(name="var-log", mount_path=LOG_DIR, read_only=True),
+            *(
+                [core.VolumeMountArgs(name="docker-containers", mount_path=DOCKER_CONTAINERS_DIR, read_only=True)]
+                if args.docker_runtime
+                else []
+            ),
+            core.VolumeMountArgs(name="state", mount_path=args.host_state_path),
+        ],
+    )
+
+
+def _secret_env(name: str, secret: str, key: str) -> core.EnvVarArgs:
+    return core.EnvVarArgs(
+        name=name, value_from=core.EnvVarSourceArgs(secret_key_ref=core.SecretKeySelectorArgs(name=secret, key=key))
+    )
