@@ -115,7 +115,7 @@ class LogOutput(Args):
         specific = {"host", "port", "tls", "tls_verify", "labels", "tenant_id", "index", "credentials", "shared_key"}
         misplaced = sorted(self.model_fields_set & specific - allowed)
         if misplaced:
-            names = [self.model_fields[field].alias or field for field in misplaced]
+            names = [type(self).model_fields[field].alias or field for field in misplaced]
             raise ValueError(f"{names} do not apply to a {self.type!r} output")
         if self.type != "stdout" and self.host is None:
             raise ValueError(f"a {self.type!r} output needs host")

@@ -14,7 +14,7 @@ from stackyard.project import StackInputs
 from tests.conftest import ROOT, run_program, with_change
 
 NS, APPS, SECRETS = "stackyard:namespace", "stackyard:apps", "stackyard:secrets"
-INGRESS = "stackyard:ingress"
+INGRESS, LOGGING, MONITORING = "stackyard:ingress", "stackyard:logging", "stackyard:monitoring"
 LONG = "a" * 64
 
 # (config key, path inside its value, new value or ... to delete, text the one problem must contain)
@@ -109,6 +109,25 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
     (APPS, [1, "egress", 0, "ports", 0, "port"], 70000, "stackyard:apps[1].egress[0].ports[0].port: 70000"),
     (APPS, [1, "egress", 0, "ports", 0, "protocol"], "ICMP", "stackyard:apps[1].egress[0].ports[0].protocol: 'ICMP'"),
     (APPS, [2, "egress", 2, "podLabels"], {"bad key!": "x"}, "stackyard:apps[2].egress[2].podLabels: label"),
+    # Observability: the log pipeline and monitoring.
+    (LOGGING, ["outputs"], [], "stackyard:logging.outputs: List should have at least 1 item"),
+    (LOGGING, ["outputs", 0, "type"], "kafka", "stackyard:logging.outputs[0].type: 'kafka' is not allowed"),
+    (LOGGING, ["outputs", 0], {"type": "loki"}, "stackyard:logging.outputs[0]: a 'loki' output needs host"),
+    (LOGGING, ["outputs", 0, "index"], "x", "stackyard:logging.outputs[0]: ['index'] do not apply to a 'stdout'"),
+    (LOGGING, ["outputs", 0, "totalLimitSize"], "1 GB", "stackyard:logging.outputs[0].totalLimitSize: '1 GB'"),
+    (LOGGING, ["multilineLanguages"], ["cobol"], "stackyard:logging.multilineLanguages[0]: 'cobol' is not allowed"),
+    (LOGGING, ["storageMaxChunksUp"], 0, "stackyard:logging.storageMaxChunksUp: 0 is not allowed"),
+    (LOGGING, ["image"], "fluent/fluent-bit:latest", "stackyard:logging.image: 'fluent/fluent-bit:latest'"),
+    (MONITORING, ["prometheus", "retention"], "2 days", "stackyard:monitoring.prometheus.retention: '2 days'"),
+    (MONITORING, ["prometheus", "retentionSize"], "9G", "stackyard:monitoring.prometheus.retentionSize: '9G'"),
+    (MONITORING, ["prometheus", "replicas"], 0, "stackyard:monitoring.prometheus.replicas: 0 is not allowed"),
+    (MONITORING, ["grafana"], "yes please", "stackyard:monitoring.grafana: 'yes please' is not allowed"),
+    (MONITORING, [], ..., "stackyard:apps[1].monitoring: needs stackyard:monitoring, which is not set"),
+    (APPS, [1, "monitoring", "alerts"], {"Oops": {}}, "stackyard:apps[1].monitoring.alerts.Oops (the key): 'Oops'"),
+    (APPS, [0, "monitoring"], {"alerts": {"HpaAtMaxReplicas": {}}}, "stackyard:apps[0].monitoring: alerts"),
+    (APPS, [2, "monitoring"], {"interval": "often"}, "stackyard:apps[2].monitoring.interval: 'often'"),
+    (APPS, [1, "metricsPort"], 0, "stackyard:apps[1].metricsPort: 0 is not allowed"),
+    (SECRETS, [0, "namespace"], "kube-system", "stackyard:secrets[0].namespace: 'kube-system' is not a namespace"),
 ]
 
 
