@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 SCAN_VENV := .venv-scan
 STACK ?= dev
 OUT ?= out/$(STACK)
+STACKS := dev staging prod
 
-.PHONY: render preview test lint typecheck clean
+.PHONY: render preview test audit lint typecheck clean
 
 render: $(VENV)/.runtime-installed  ## Render STACK (default dev) to OUT (default out/STACK), offline
 	$(BIN)/python -m stackyard render $(STACK) --out $(OUT)
@@ -16,10 +17,14 @@ render: $(VENV)/.runtime-installed  ## Render STACK (default dev) to OUT (defaul
 preview: $(VENV)/.runtime-installed  ## Print STACK's resource tree and a count per kind
 	$(BIN)/python -m stackyard preview $(STACK)
 
-test: $(VENV)/.dev-installed $(SCAN_VENV)/.installed  ## Lint, then the whole suite (type check, schemas, scanners)
+test: $(VENV)/.dev-installed $(SCAN_VENV)/.installed  ## Lint, the whole suite, then audit every stack
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+	for stack in $(STACKS); do $(BIN)/python -m stackyard audit $$stack || exit 1; done
+
+audit: $(VENV)/.runtime-installed  ## Run the policies and strict schemas on STACK (or AUDIT=DIR, an export)
+	$(BIN)/python -m stackyard audit $(or $(AUDIT),$(STACK))
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
@@ -47,4 +52,4 @@ $(SCAN_VENV)/.installed: requirements-scan.txt
 	touch $@
 
 clean:
-	rm -rf out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf out audit .pytest_cache .mypy_cache .ruff_cache

@@ -199,10 +199,15 @@ def _namespace_args(args: IngressControllerArgs, profile: Profile) -> AppNamespa
         name=args.namespace,
         part_of=args.part_of,
         pod_security=args.pod_security or profile.pod_security,
+        labels={labels.INGRESS_CONTROLLER: "true"},
         # The chart's pods need the API server and the outside world, whose addresses are
         # cluster-specific, so no default-deny here; quotas depend on the chart's own footprint.
         quota=None,
         container_defaults=None,
         default_deny=False,
         allow_dns=False,
+        annotations=labels.policy_exception(
+            "default-deny",
+            "the controller's pods need the API server and the outside world, whose addresses are cluster-specific",
+        ),
     )

@@ -31,3 +31,16 @@ def recommended_labels(
     result.update({key: value for key, value in optional.items() if value})
     result[MANAGED_BY_KEY] = MANAGED_BY
     return result
+
+
+#: Namespace label: its workloads must be highly available (checked by the policy pack).
+HIGH_AVAILABILITY = "stackyard.io/high-availability"
+#: Namespace label: an ingress controller lives here, so a LoadBalancer Service may too.
+INGRESS_CONTROLLER = "stackyard.io/ingress-controller"
+#: Annotation prefix of a documented policy exception: ``<prefix><policy>: <reason>``.
+POLICY_EXCEPTION_PREFIX = "policy.stackyard.io/skip."
+
+
+def policy_exception(policy: str, reason: str) -> dict[str, str]:
+    """The annotation that excepts an object from one policy, with the reason an auditor will read."""
+    return {f"{POLICY_EXCEPTION_PREFIX}{policy}": reason}

@@ -300,6 +300,10 @@ class LogShipping(pulumi.ComponentResource):
                 container_defaults=None,
                 default_deny=False,
                 allow_dns=False,
+                annotations=labels.policy_exception(
+                    "default-deny",
+                    "Fluent Bit needs the API server and the log backends, whose addresses are cluster-specific",
+                ),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -340,7 +344,14 @@ class LogShipping(pulumi.ComponentResource):
                 name="fluent-bit",
                 namespace=args.namespace,
                 labels=_labels(args),
-                annotations=scanner_exceptions(args),
+                annotations={
+                    **scanner_exceptions(args),
+                    **labels.policy_exception(
+                        "pod-security-restricted",
+                        "reads node log files: read-only hostPath mounts and UID 0, all capabilities dropped; "
+                        "confined to the logging namespace",
+                    ),
+                },
             ),
             spec=_daemon_set_spec(args, config_name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, account, config_map]),

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import pulumi
 from pydantic import AfterValidator, Field
 
+from . import labels
 from ._args import Args
 from .app_monitoring import Duration
 from .chart import HookRequirement, PinnedChart, install_chart
@@ -141,6 +142,10 @@ class Monitoring(pulumi.ComponentResource):
                 container_defaults=None,
                 default_deny=False,
                 allow_dns=False,
+                annotations=labels.policy_exception(
+                    "default-deny",
+                    "Prometheus scrapes every namespace and the API server, whose addresses are cluster-specific",
+                ),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

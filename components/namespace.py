@@ -122,6 +122,11 @@ class AppNamespaceArgs(Args):
     """The container LimitRange. Default: the :class:`ContainerDefaults` defaults; ``null`` creates none."""
     labels: LabelMap = {}
     """Extra labels for the Namespace object. Default: none."""
+    annotations: dict[str, str] = {}
+    """Annotations for the Namespace object, e.g. documented policy exceptions. Default: none."""
+    high_availability: bool = False
+    """Whether workloads here must be highly available (at least 2 replicas, or an HPA with
+    ``minReplicas`` >= 2); labels the namespace for the policy pack. Default: false."""
     default_deny: bool = True
     """Whether to deny all ingress and egress to every pod unless another policy allows it
     (NetworkPolicy ``default-deny``). Default: true."""
@@ -145,7 +150,9 @@ class AppNamespace(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         namespace = core.Namespace(
             name,
-            metadata=meta.ObjectMetaArgs(name=args.name, labels=_namespace_labels(args)),
+            metadata=meta.ObjectMetaArgs(
+                name=args.name, labels=_namespace_labels(args), annotations=dict(args.annotations) or None
+            ),
             opts=child,
         )
         if args.quota is not None:
@@ -169,6 +176,8 @@ def _namespace_labels(args: AppNamespaceArgs) -> dict[str, str]:
     if args.part_of:
         result[labels.PART_OF] = args.part_of
     result.update(args.pod_security.labels())
+    if args.high_availability:
+        result[labels.HIGH_AVAILABILITY] = "true"
     return result
 
 

@@ -1,11 +1,34 @@
-"""Stackyard's policies: pure functions over rendered Kubernetes objects (plain dicts).
+"""Stackyard's policies: pure functions over rendered resource dicts.
 
-They import neither the components nor the tooling, so the same functions can run offline on an
-export and, later, inside a Pulumi policy pack under the real engine.
+They import neither the components nor the tooling, so the same functions load under the real
+engine as a Pulumi policy pack (``pulumi preview --policy-pack policy``) and run offline in
+``stackyard audit``.
 """
 
 from __future__ import annotations
 
 from .pod_security import PodSecurityViolation, pod_spec_of, restricted_violations
+from .rules import (
+    EXCEPTION_PREFIX,
+    HIGH_AVAILABILITY_LABEL,
+    INGRESS_CONTROLLER_LABEL,
+    RULES,
+    Finding,
+    Rule,
+    evaluate,
+    exception_reason,
+)
 
-__all__ = ["PodSecurityViolation", "pod_spec_of", "restricted_violations"]
+__all__ = [
+    "EXCEPTION_PREFIX",
+    "HIGH_AVAILABILITY_LABEL",
+    "INGRESS_CONTROLLER_LABEL",
+    "RULES",
+    "Finding",
+    "PodSecurityViolation",
+    "Rule",
+    "evaluate",
+    "exception_reason",
+    "pod_spec_of",
+    "restricted_violations",
+]

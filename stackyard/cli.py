@@ -1,12 +1,14 @@
-"""``stackyard``: render and preview a Pulumi Kubernetes program offline, without the Pulumi CLI."""
+"""``stackyard``: render, preview, audit and compare Pulumi Kubernetes stacks offline, without the Pulumi CLI."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pulumi
 from rich.console import Console
@@ -14,78 +16,208 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from . import audit as auditing
+from .diff import diff_exports
+from .envdiff import diff_settings
 from .manifests import SecretLeakError
 from .mockrt import Registration
 from .project import ProjectError
 from .render import RenderError, Rendering, check_output_dir, evaluate_stack, write_rendering
+from .views import from_directory, from_rendering, is_export_dir, resolve
 
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_KUBERNETES_VERSION = re.compile(r"^1\.[0-9]{1,2}(\.[0-9]+)?$")
 
-#: Exit codes: 0 success, 1 the program failed, 2 bad input (arguments, project files, config).
+#: Exit codes: 0 success; 1 findings (audit violations, diff with --exit-code) or a failed program;
+#: 2 bad input (arguments, project files, config).
+EXIT_FINDINGS = 1
 EXIT_PROGRAM_FAILED = 1
 EXIT_BAD_INPUT = 2
+
+
+class _Consoles:
+    def __init__(self) -> None:
+        # Wide when not on a terminal (CI logs, pipes), where rich would otherwise assume 80 columns.
+        width = None if sys.stdout.isatty() else 160
+        self.out = Console(highlight=False, soft_wrap=True, width=width)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True, width=width)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``stackyard`` and ``python -m stackyard``; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    out, err = Console(highlight=False, soft_wrap=True), Console(stderr=True, highlight=False, soft_wrap=True)
-    if not _STACK_NAME.match(args.stack):
-        parser.error(f"stack {args.stack!r}: a stack name has 1-100 letters, digits, '-', '_' or '.'")
-    project_dir = Path(args.project)
+    _check_arguments(parser, args)
+    consoles = _Consoles()
+    commands: dict[str, Callable[[argparse.Namespace, _Consoles], int]] = {
+        "render": _render,
+        "preview": _preview,
+        "audit": _audit,
+        "diff": _diff,
+        "envdiff": _envdiff,
+    }
     try:
-        if args.command == "render":
-            out_dir = Path(args.out) if args.out else Path("out") / args.stack
-            check_output_dir(out_dir.resolve())
-            rendering = evaluate_stack(project_dir, args.stack)
-            write_rendering(rendering, out_dir)
-            _print_render_summary(out, rendering, out_dir)
-        else:
-            rendering = evaluate_stack(project_dir, args.stack)
-            _print_tree(out, rendering)
-            _print_counts(out, rendering)
-        _print_warnings(err, rendering)
+        return commands[args.command](args, consoles)
     except (ProjectError, pulumi.RunError, RenderError) as error:
         # RunError is how a program reports bad config: its message is the whole story.
-        err.print(f"[bold red]error:[/] {escape(str(error))}")
+        consoles.err.print(f"[bold red]error:[/] {escape(str(error))}")
         return EXIT_BAD_INPUT
     except SecretLeakError as error:
-        err.print(f"[bold red]error:[/] {escape(str(error))}")
+        consoles.err.print(f"[bold red]error:[/] {escape(str(error))}")
         return EXIT_PROGRAM_FAILED
-    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stackyard",
-        description="Render or preview a Pulumi Kubernetes stack offline, under the Pulumi SDK's mock runtime.",
+        description="Render, preview, audit and compare Pulumi Kubernetes stacks offline, under Pulumi's mocks.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     render = commands.add_parser("render", help="write the stack's manifests as YAML (renderYamlToDirectory layout)")
     preview = commands.add_parser("preview", help="print the resource tree and a count per kind")
-    for command in (render, preview):
+    audit = commands.add_parser("audit", help="run the policies and strict schema validation on a stack or export")
+    diff = commands.add_parser("diff", help="compare a fresh render of a stack with a previous export")
+    envdiff = commands.add_parser("envdiff", help="show how the effective values of two stacks (or exports) differ")
+    for command in (render, preview, diff):
         command.add_argument("stack", help="the stack to evaluate, e.g. dev (reads Pulumi.<stack>.yaml)")
+    audit.add_argument("target", help="a stack name, or a folder holding an export")
+    envdiff.add_argument("left", help="a stack name or an export folder, e.g. dev")
+    envdiff.add_argument("right", help="a stack name or an export folder, e.g. prod")
+    for command in (render, preview, audit, diff, envdiff):
         command.add_argument("--project", default=".", metavar="DIR", help="the Pulumi project folder (default: .)")
     render.add_argument("--out", metavar="DIR", help="output folder, replaced as a whole (default: out/<stack>)")
+    audit.add_argument(
+        "--kubernetes-version",
+        default=auditing.DEFAULT_KUBERNETES_VERSION,
+        metavar="X.Y",
+        help=f"validate against this Kubernetes version (default: {auditing.DEFAULT_KUBERNETES_VERSION})",
+    )
+    audit.add_argument("--report", metavar="FILE", help="write the JSON report here (default: audit/<target>.json)")
+    audit.add_argument("--sarif", metavar="FILE", help="also write the findings as SARIF 2.1.0")
+    diff.add_argument("--against", metavar="DIR", help="the previous export (default: out/<stack>)")
+    diff.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences (a drift gate)")
     return parser
 
 
-def _print_render_summary(console: Console, rendering: Rendering, out_dir: Path) -> None:
-    _print_counts(console, rendering)
+def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    for name in ("stack", "left", "right", "target"):
+        value = getattr(args, name, None)
+        if value is None or (name != "stack" and is_export_dir(value)):
+            continue
+        if not _STACK_NAME.match(value):
+            parser.error(
+                f"{name} {value!r}: a stack name has 1-100 letters, digits, '-', '_' or '.' (or name an export folder)"
+            )
+    version = getattr(args, "kubernetes_version", None)
+    if version is not None and not _KUBERNETES_VERSION.match(version):
+        parser.error(f"--kubernetes-version {version!r}: expected a version such as 1.36")
+
+
+def _render(args: argparse.Namespace, consoles: _Consoles) -> int:
+    out_dir = Path(args.out) if args.out else Path("out") / args.stack
+    check_output_dir(out_dir.resolve())
+    rendering = evaluate_stack(Path(args.project), args.stack)
+    write_rendering(rendering, out_dir)
+    _print_counts(consoles.out, rendering)
     inputs = rendering.inputs
-    console.print(
+    consoles.out.print(
         escape(f"Rendered {len(rendering.manifests)} objects of {inputs.project}/{inputs.stack} to {out_dir}")
     )
     if rendering.records:
-        console.print(
+        consoles.out.print(
             escape(
                 f"Recorded {len(rendering.records)} chart(s) and remote file(s) under charts/: their own objects "
                 "are expanded only by the real engine (pulumi up)"
             )
         )
     for key in inputs.placeholders:
-        console.print(escape(f"note: {key} is a secure value that cannot be decrypted offline; a placeholder was used"))
+        consoles.out.print(
+            escape(f"note: {key} is a secure value that cannot be decrypted offline; a placeholder was used")
+        )
+    _print_warnings(consoles.err, rendering)
+    return 0
+
+
+def _preview(args: argparse.Namespace, consoles: _Consoles) -> int:
+    rendering = evaluate_stack(Path(args.project), args.stack)
+    _print_tree(consoles.out, rendering)
+    _print_counts(consoles.out, rendering)
+    _print_warnings(consoles.err, rendering)
+    return 0
+
+
+def _audit(args: argparse.Namespace, consoles: _Consoles) -> int:
+    view = resolve(args.target, Path(args.project))
+    report = auditing.audit(view, args.kubernetes_version)
+    table = Table(title=escape(f"audit of {report.target} (Kubernetes {report.kubernetes_version})"))
+    for column in ("policy", "level", "object", "finding", "status"):
+        table.add_column(column)
+    for finding in report.findings:
+        status = f"[yellow]excepted:[/] {escape(finding.exception)}" if finding.exception else "[red]violation[/]"
+        table.add_row(
+            escape(finding.policy), finding.level, escape(finding.object_ref), escape(finding.message), status
+        )
+    for error in report.schema_errors:
+        table.add_row("kubernetes-schema", "mandatory", escape(error.path), escape(error.message), "[red]invalid[/]")
+    consoles.out.print(table)
+    violations = sum(finding.counts for finding in report.findings)
+    excepted = sum(finding.exception is not None for finding in report.findings)
+    consoles.out.print(
+        f"{violations} mandatory violation(s), {excepted} documented exception(s), "
+        f"{len(report.schema_errors)} schema error(s); {report.checked} object(s) schema-checked, "
+        f"{len(report.unchecked)} custom resource(s) judged by the policies only"
+    )
+    report_path = Path(args.report) if args.report else Path("audit") / f"{Path(args.target).name}.json"
+    _write_json(report_path, auditing.to_json(report))
+    consoles.out.print(escape(f"Report: {report_path}"))
+    if args.sarif:
+        _write_json(Path(args.sarif), auditing.to_sarif(report))
+        consoles.out.print(escape(f"SARIF: {args.sarif}"))
+    consoles.out.print("[bold red]audit failed[/]" if report.failed else "[bold green]audit passed[/]")
+    return EXIT_FINDINGS if report.failed else 0
+
+
+def _diff(args: argparse.Namespace, consoles: _Consoles) -> int:
+    against = Path(args.against) if args.against else Path("out") / args.stack
+    before = from_directory(against)
+    after = from_rendering(evaluate_stack(Path(args.project), args.stack))
+    result = diff_exports(before, after)
+    for path in result.added:
+        consoles.out.print(f"[green]added[/]    {escape(path)}")
+    for path in result.removed:
+        consoles.out.print(f"[red]removed[/]  {escape(path)}")
+    for path, changes in result.changed.items():
+        consoles.out.print(f"[yellow]changed[/]  {escape(path)}")
+        for change in changes:
+            consoles.out.print(
+                f"    {escape(change.path)}: {escape(_show(change.before))} -> {escape(_show(change.after))}"
+            )
+    summary = f"{len(result.added)} added, {len(result.removed)} removed, {len(result.changed)} changed"
+    consoles.out.print(escape(f"{after.label} against {against}: {summary}"))
+    return EXIT_FINDINGS if args.exit_code and not result.empty else 0
+
+
+def _envdiff(args: argparse.Namespace, consoles: _Consoles) -> int:
+    left, right = resolve(args.left, Path(args.project)), resolve(args.right, Path(args.project))
+    differences = diff_settings(left, right)
+    table = Table(title=escape(f"{args.left} vs {args.right}: {len(differences)} setting(s) differ"))
+    for column in ("subject", "setting", args.left, args.right):
+        table.add_column(escape(column), overflow="fold")
+    for item in differences:
+        table.add_row(escape(item.subject), escape(item.setting), escape(_show(item.left)), escape(_show(item.right)))
+    consoles.out.print(table)
+    return 0
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _print_counts(console: Console, rendering: Rendering) -> None:

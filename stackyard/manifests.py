@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,8 +70,13 @@ def is_manifest(registration: Registration) -> bool:
     )
 
 
-def to_manifest(registration: Registration) -> Manifest:
-    """The exported form of one registration: secrets redacted, numbers restored, keys sorted."""
+def to_manifest(registration: Registration, known_secrets: Collection[str] = ()) -> Manifest:
+    """The exported form of one registration: secrets redacted, numbers restored, keys sorted.
+
+    A value the runtime marks secret outside a Secret's data raises :class:`SecretLeakError`. The
+    runtime marks the whole top-level field secret, so ``known_secrets`` (the plain values of every
+    secret the program holds) is used to point at the exact field.
+    """
     body: dict[str, Any] = {}
     kind = registration.inputs.get("kind")
     for key, wire_value in registration.inputs.items():
@@ -78,14 +84,47 @@ def to_manifest(registration: Registration) -> Manifest:
         if kind == "Secret" and key in _SECRET_VALUE_KEYS:
             body[key] = _redacted_map(value)
         elif secret:
-            raise SecretLeakError(
-                f"{registration.type} {registration.name!r}: field '{key}' carries a secret value, which would "
-                "be exported in plain text. Keep secrets in a Secret and reference it: an env var with "
-                "valueFrom.secretKeyRef (App secretEnv) or a mounted Secret volume (App secretFiles)."
-            )
+            raise SecretLeakError(_leak_message(registration, key, value, known_secrets))
         else:
             body[key] = normalise(value)
     return Manifest(body=_sorted(body), urn=registration.urn)
+
+
+def secret_values(registrations: Iterable[Registration]) -> set[str]:
+    """The plain values of every Secret the program registered, to recognise them elsewhere."""
+    found: set[str] = set()
+    for registration in registrations:
+        if registration.inputs.get("kind") != "Secret":
+            continue
+        for key in _SECRET_VALUE_KEYS:
+            data = unwrap_secret(registration.inputs.get(key))[1]
+            if isinstance(data, dict):
+                found.update(str(unwrap_secret(item)[1]) for item in data.values())
+    return found
+
+
+def _leak_message(registration: Registration, key: str, value: object, known_secrets: Collection[str]) -> str:
+    metadata = unwrap_secret(registration.inputs.get("metadata"))[1] or {}
+    kind = registration.inputs.get("kind", registration.type)
+    identity = f"{kind} {metadata.get('namespace', '')}/{metadata.get('name', registration.name)}"
+    paths = [path for path, leaf in _leaves(value, key) if isinstance(leaf, str) and leaf in known_secrets]
+    where = ", ".join(paths) if paths else f"a value inside '{key}'"
+    return (
+        f"{identity}: {where} carries a secret value, which would be exported in plain text. Keep the "
+        "secret in a Secret and reference it: an env var with valueFrom.secretKeyRef (App secretEnv) "
+        "or a mounted Secret volume (App secretFiles)."
+    )
+
+
+def _leaves(value: object, path: str) -> Iterator[tuple[str, object]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{index}]")
+    else:
+        yield path, value
 
 
 def redaction_marker(value: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,13 @@ def placeholder(key: str) -> str:
     return f"<stackyard: secure value of {key} not decrypted offline>"
 
 
-def load_stack(directory: Path, stack: str) -> StackInputs:
-    """Read ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` from ``directory``."""
+def load_stack(directory: Path, stack: str, secrets: Mapping[str, str] | None = None) -> StackInputs:
+    """Read ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` from ``directory``.
+
+    ``secrets`` supplies plain values for ``secure:`` keys (``project:key`` → value), for callers that
+    hold them (a vault, a test); they stay secret in the program and are redacted in every export.
+    Keys without a value get a marked placeholder.
+    """
     project_file = _find_project_file(directory)
     project_doc = _read_yaml(project_file)
     name = project_doc.get("name")
@@ -52,6 +58,11 @@ def load_stack(directory: Path, stack: str) -> StackInputs:
     stack_doc = _read_yaml(stack_file)
     config, secret_keys, placeholders = _stack_config(name, stack_file, stack_doc.get("config") or {})
     _apply_project_defaults(name, project_file, project_doc.get("config") or {}, config)
+    for key, value in (secrets or {}).items():
+        if key not in secret_keys:
+            raise ProjectError(f"{stack_file}: {key} is not a secure: value in this stack, so it cannot be supplied")
+        config[key] = value
+        placeholders.remove(key)
     return StackInputs(
         project=name,
         stack=stack,

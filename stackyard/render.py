@@ -8,13 +8,13 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import mockrt
-from .manifests import Manifest, dump, is_manifest, to_manifest
+from . import export, mockrt
+from .manifests import Manifest, dump, is_manifest, secret_values, to_manifest
 from .project import StackInputs, load_stack
 from .records import Record, is_recorded, to_record
 
@@ -41,15 +41,22 @@ class Rendering:
         return Counter(manifest.kind for manifest in self.manifests)
 
     def files(self) -> dict[str, str]:
-        """Relative path → YAML text, for every object, in a stable order."""
+        """Relative path → text of every file of the export, in a stable order.
+
+        Manifests and chart records, then ``kustomization.yaml`` listing the manifests and
+        ``index.json`` describing everything else.
+        """
         files = {manifest.path: dump(manifest.body) for manifest in self.manifests}
         files.update({record.path: dump(record.body) for record in self.records})
+        files[export.KUSTOMIZATION_FILE] = export.kustomization([m.path for m in self.manifests])
+        document = export.index(self.inputs, self.manifests, self.records, files)
+        files[export.INDEX_FILE] = export.index_text(document)
         return dict(sorted(files.items()))
 
 
-def evaluate_stack(project_dir: Path, stack: str) -> Rendering:
+def evaluate_stack(project_dir: Path, stack: str, secrets: Mapping[str, str] | None = None) -> Rendering:
     """Run the project's program for ``stack`` under mocks and collect its manifests."""
-    inputs = load_stack(project_dir, stack)
+    inputs = load_stack(project_dir, stack, secrets)
     with _program_context(inputs):
         run = mockrt.evaluate(
             lambda: runpy.run_path(str(inputs.main), run_name="__main__"),
@@ -60,7 +67,8 @@ def evaluate_stack(project_dir: Path, stack: str) -> Rendering:
         )
     if run.errors:
         raise RenderError("the program logged errors:\n" + "\n".join(f"  - {error}" for error in run.errors))
-    manifests = [to_manifest(registration) for registration in run.registrations if is_manifest(registration)]
+    known_secrets = secret_values(run.registrations) | {inputs.config[key] for key in inputs.secret_keys}
+    manifests = [to_manifest(r, known_secrets) for r in run.registrations if is_manifest(r)]
     records = [to_record(registration) for registration in run.registrations if is_recorded(registration)]
     _check_unique_paths([*manifests, *records])
     return Rendering(

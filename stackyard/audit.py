@@ -1,0 +1,130 @@
+"""``stackyard audit``: the policy pack's rules and strict schema validation, on an export, offline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import kubernetes_validate
+
+from policy import RULES, Finding, evaluate
+
+from .views import ExportView
+
+DEFAULT_KUBERNETES_VERSION = "1.36"
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """An object that the Kubernetes OpenAPI schema (strict: no unknown fields) rejects."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Everything one audit found."""
+
+    target: str
+    kubernetes_version: str
+    findings: list[Finding]
+    schema_errors: list[SchemaError]
+    checked: int
+    unchecked: list[str] = field(default_factory=list)
+    """Paths whose kind has no built-in schema (custom resources), so only the policies judged them."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether the audit fails: a mandatory violation without exception, or a schema error."""
+        return bool(self.schema_errors) or any(finding.counts for finding in self.findings)
+
+
+def audit(view: ExportView, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> AuditReport:
+    """Run every policy and kubernetes-validate ``--strict`` over the view."""
+    findings = evaluate(view.bodies())
+    schema_errors: list[SchemaError] = []
+    unchecked: list[str] = []
+    for path, body in sorted(view.manifests.items()):
+        try:
+            kubernetes_validate.validate(body, kubernetes_version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            unchecked.append(path)
+        except kubernetes_validate.ValidationError as error:
+            location = "/".join(str(part) for part in error.path)
+            schema_errors.append(SchemaError(path=path, message=f"{location}: {error.message}".lstrip(": ")))
+    return AuditReport(
+        target=view.label,
+        kubernetes_version=kubernetes_version,
+        findings=findings,
+        schema_errors=schema_errors,
+        checked=len(view.manifests) - len(unchecked),
+        unchecked=unchecked,
+    )
+
+
+def to_json(report: AuditReport) -> dict[str, Any]:
+    """The machine-readable report."""
+    return {
+        "target": report.target,
+        "kubernetesVersion": report.kubernetes_version,
+        "passed": not report.failed,
+        "policies": [
+            {
+                "name": rule.name,
+                "description": rule.description,
+                "enforcementLevel": rule.level,
+                "severity": rule.severity,
+            }
+            for rule in RULES
+        ],
+        "findings": [
+            {
+                "policy": f.policy,
+                "enforcementLevel": f.level,
+                "object": {"kind": f.kind, "namespace": f.namespace or None, "name": f.name},
+                "message": f.message,
+                "status": "excepted" if f.exception else "violation",
+                "exceptionReason": f.exception,
+            }
+            for f in report.findings
+        ],
+        "schema": {
+            "validator": f"kubernetes-validate --strict, Kubernetes {report.kubernetes_version}",
+            "checked": report.checked,
+            "errors": [{"path": e.path, "message": e.message} for e in report.schema_errors],
+            "notCheckedCustomResources": report.unchecked,
+        },
+    }
+
+
+def to_sarif(report: AuditReport) -> dict[str, Any]:
+    """The report as SARIF 2.1.0, for code-scanning tools."""
+    results: list[dict[str, Any]] = []
+    for f in report.findings:
+        result: dict[str, Any] = {
+            "ruleId": f.policy,
+            "level": "error" if f.level == "mandatory" else "warning",
+            "message": {"text": f"{f.object_ref}: {f.message}"},
+        }
+        if f.exception:
+            result["suppressions"] = [{"kind": "inSource", "justification": f.exception}]
+        results.append(result)
+    results += [
+        {
+            "ruleId": "kubernetes-schema",
+            "level": "error",
+            "message": {"text": e.message},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": e.path}}}],
+        }
+        for e in report.schema_errors
+    ]
+    rules = [{"id": r.name, "shortDescription": {"text": r.description}} for r in RULES]
+    rules.append(
+        {"id": "kubernetes-schema", "shortDescription": {"text": "Objects match the Kubernetes OpenAPI schema."}}
+    )
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "stackyard", "rules": rules}}, "results": results}],
+    }

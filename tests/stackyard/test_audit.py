@@ -1,0 +1,88 @@
+"""``stackyard audit``: the policies and strict schemas on a stack or an export, with exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stackyard.cli import EXIT_BAD_INPUT, EXIT_FINDINGS, main
+from stackyard.render import evaluate_stack, write_rendering
+from tests.conftest import ROOT, STACKS
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    folder = tmp_path / "dev"
+    write_rendering(evaluate_stack(ROOT, "dev"), folder)
+    return folder
+
+
+def edit(path: Path, change: object) -> None:
+    body = yaml.safe_load(path.read_text())
+    change(body)  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(body))
+
+
+class TestAudit:
+    @pytest.mark.parametrize("stack", STACKS)
+    def test_the_example_stacks_pass(self, stack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        report = tmp_path / "report.json"
+        assert main(["audit", stack, "--project", str(ROOT), "--report", str(report)]) == 0
+        document = json.loads(report.read_text())
+        assert document["passed"] is True
+        assert document["schema"]["errors"] == []
+        assert document["schema"]["checked"] > 30
+        assert "audit passed" in capsys.readouterr().out
+
+    def test_documented_exceptions_are_shown_with_their_reasons(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        report = tmp_path / "report.json"
+        assert main(["audit", "prod", "--project", str(ROOT), "--report", str(report)]) == 0
+        excepted = [f for f in json.loads(report.read_text())["findings"] if f["status"] == "excepted"]
+        assert {(f["policy"], f["object"]["name"]) for f in excepted} == {
+            ("pod-security-restricted", "fluent-bit"),
+            ("default-deny", "ingress"),
+            ("default-deny", "logging"),
+            ("default-deny", "monitoring"),
+        }
+        assert all(len(f["exceptionReason"]) > 20 for f in excepted)
+        assert "excepted: Fluent Bit needs the API server" in capsys.readouterr().out
+
+    def test_a_mandatory_violation_in_an_export_fails_the_audit(self, export: Path, tmp_path: Path) -> None:
+        edit(
+            export / "1-manifest/apps_v1-deployment-shop-dev-api.yaml",
+            lambda b: b["spec"]["template"]["spec"]["containers"][0].pop("resources"),
+        )
+        report = tmp_path / "report.json"
+        sarif = tmp_path / "report.sarif"
+        assert main(["audit", str(export), "--report", str(report), "--sarif", str(sarif)]) == EXIT_FINDINGS
+        violations = [f for f in json.loads(report.read_text())["findings"] if f["status"] == "violation"]
+        assert {(f["policy"], f["object"]["name"]) for f in violations} == {("resources-requests-limits", "api")}
+        results = json.loads(sarif.read_text())["runs"][0]["results"]
+        assert {r["ruleId"] for r in results if "suppressions" not in r} == {"resources-requests-limits"}
+
+    def test_a_schema_error_fails_the_audit(self, export: Path, tmp_path: Path) -> None:
+        edit(export / "1-manifest/v1-service-shop-dev-api.yaml", lambda b: b["spec"].update(clusterIPs="none"))
+        report = tmp_path / "report.json"
+        assert main(["audit", str(export), "--report", str(report)]) == EXIT_FINDINGS
+        (error,) = json.loads(report.read_text())["schema"]["errors"]
+        assert error["path"] == "1-manifest/v1-service-shop-dev-api.yaml"
+        assert "clusterIPs" in error["message"]
+
+    def test_an_unknown_field_is_a_schema_error(self, export: Path, tmp_path: Path) -> None:
+        edit(export / "1-manifest/apps_v1-deployment-shop-dev-api.yaml", lambda b: b["spec"].update(replcas=3))
+        assert main(["audit", str(export), "--report", str(tmp_path / "r.json")]) == EXIT_FINDINGS
+
+    def test_bad_input_is_exit_code_two(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert (
+            main(["audit", "nosuchstack", "--project", str(ROOT), "--report", str(tmp_path / "r.json")])
+            == EXIT_BAD_INPUT
+        )
+        assert "stacks here: dev, prod, staging" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as exit_info:
+            main(["audit", "dev", "--kubernetes-version", "latest"])
+        assert exit_info.value.code == 2
