@@ -44,7 +44,7 @@ from .ingress_implementations import (
     envoy_proxy,
     proxy_name,
 )
-from .namespace import AppNamespace, AppNamespaceArgs, PodSecurity
+from .namespace import AppNamespace, AppNamespaceArgs, PodSecurity, platform_namespace_args
 from .routing import GATEWAY_API_VERSION
 from .validation import DnsLabel, LabelValue
 from .workload import ResourceList, Resources
@@ -116,10 +116,7 @@ class IngressControllerArgs(Args):
             route_api=self.route_api,
             replicas=self.replicas,
             service_type=self.service_type,
-            resources={
-                "requests": {"cpu": self.resources.requests.cpu, "memory": self.resources.requests.memory},
-                "limits": {"cpu": self.resources.limits.cpu, "memory": self.resources.limits.memory},
-            },
+            resources=self.resources.as_dict(),
             install_gateway_api_crds=self.install_gateway_api_crds,
             labels=labels.recommended_labels(
                 name=self.implementation,
@@ -195,19 +192,11 @@ class IngressController(pulumi.ComponentResource):
 
 
 def _namespace_args(args: IngressControllerArgs, profile: Profile) -> AppNamespaceArgs:
-    return AppNamespaceArgs(
-        name=args.namespace,
+    return platform_namespace_args(
+        args.namespace,
         part_of=args.part_of,
         pod_security=args.pod_security or profile.pod_security,
         labels={labels.INGRESS_CONTROLLER: "true"},
-        # The chart's pods need the API server and the outside world, whose addresses are
-        # cluster-specific, so no default-deny here; quotas depend on the chart's own footprint.
-        quota=None,
-        container_defaults=None,
-        default_deny=False,
-        allow_dns=False,
-        annotations=labels.policy_exception(
-            "default-deny",
-            "the controller's pods need the API server and the outside world, whose addresses are cluster-specific",
-        ),
+        why_no_default_deny="the controller's pods need the API server and the outside world, "
+        "whose addresses are cluster-specific",
     )

@@ -37,10 +37,10 @@ from pydantic import AfterValidator, Field, model_validator
 from . import labels
 from ._args import Args
 from .app_monitoring import MONITORING_API_VERSION
-from .namespace import AppNamespace, AppNamespaceArgs, PodSecurity
+from .namespace import AppNamespace, PodSecurity, platform_namespace_args
 from .routing import hostname
 from .validation import DnsLabel, ImageReference, LabelValue, PortNumber, image_tag
-from .workload import ResourceList, Resources, SecretKeyRef
+from .workload import ResourceList, Resources, SecretKeyRef, container_resources
 
 TYPE_TOKEN = "stackyard:index:LogShipping"
 #: Fluent Bit 5.1.2, the current release; the registry is the project's own.
@@ -290,20 +290,12 @@ class LogShipping(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         namespace = AppNamespace(
             args.namespace,
-            AppNamespaceArgs(
-                name=args.namespace,
+            platform_namespace_args(
+                args.namespace,
                 part_of=args.part_of,
                 pod_security=args.pod_security,
-                # Fluent Bit needs the API server and the backends, whose addresses are
-                # cluster-specific, so no default-deny; one pod per node needs no quota.
-                quota=None,
-                container_defaults=None,
-                default_deny=False,
-                allow_dns=False,
-                annotations=labels.policy_exception(
-                    "default-deny",
-                    "Fluent Bit needs the API server and the log backends, whose addresses are cluster-specific",
-                ),
+                why_no_default_deny="Fluent Bit needs the API server and the log backends, "
+                "whose addresses are cluster-specific",
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -470,10 +462,7 @@ def _container(args: LogShippingArgs) -> core.ContainerArgs:
         args=[f"--config={CONFIG_DIR}/{CONFIG_FILE}"],
         ports=[core.ContainerPortArgs(name="http-metrics", container_port=HTTP_PORT, protocol="TCP")],
         env=env or None,
-        resources=core.ResourceRequirementsArgs(
-            requests={"cpu": args.resources.requests.cpu, "memory": args.resources.requests.memory},
-            limits={"cpu": args.resources.limits.cpu, "memory": args.resources.limits.memory},
-        ),
+        resources=container_resources(args.resources),
         readiness_probe=core.ProbeArgs(
             http_get=core.HTTPGetActionArgs(path="/api/v1/health", port="http-metrics"), period_seconds=10
         ),

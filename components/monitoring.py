@@ -20,11 +20,10 @@ from typing import Annotated, Any
 import pulumi
 from pydantic import AfterValidator, Field
 
-from . import labels
 from ._args import Args
 from .app_monitoring import Duration
 from .chart import HookRequirement, PinnedChart, install_chart
-from .namespace import AppNamespace, AppNamespaceArgs, PodSecurity
+from .namespace import AppNamespace, PodSecurity, platform_namespace_args
 from .validation import DnsLabel, DnsSubdomain, LabelValue, Quantity
 from .workload import ResourceList, Resources
 
@@ -132,20 +131,12 @@ class Monitoring(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         namespace = AppNamespace(
             args.namespace,
-            AppNamespaceArgs(
-                name=args.namespace,
+            platform_namespace_args(
+                args.namespace,
                 part_of=args.part_of,
                 pod_security=args.effective_pod_security(),
-                # Scrapes reach every namespace and the API server, whose addresses are
-                # cluster-specific; the chart sizes its own pods.
-                quota=None,
-                container_defaults=None,
-                default_deny=False,
-                allow_dns=False,
-                annotations=labels.policy_exception(
-                    "default-deny",
-                    "Prometheus scrapes every namespace and the API server, whose addresses are cluster-specific",
-                ),
+                why_no_default_deny="Prometheus scrapes every namespace and the API server, "
+                "whose addresses are cluster-specific",
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -167,10 +158,7 @@ def chart_values(args: MonitoringArgs) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "retention": prometheus.retention,
         "replicas": prometheus.replicas,
-        "resources": {
-            "requests": {"cpu": prometheus.resources.requests.cpu, "memory": prometheus.resources.requests.memory},
-            "limits": {"cpu": prometheus.resources.limits.cpu, "memory": prometheus.resources.limits.memory},
-        },
+        "resources": prometheus.resources.as_dict(),
         **dict.fromkeys(SELECTOR_KEYS, False),
     }
     if prometheus.retention_size is not None:

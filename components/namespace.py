@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from . import labels
 from ._args import Args
+from .labels import policy_exception
 from .network_policy import allow_dns_spec, default_deny_spec
 from .validation import DnsLabel, LabelMap, LabelValue, Quantity, quantity_value
 
@@ -133,6 +134,33 @@ class AppNamespaceArgs(Args):
     allow_dns: bool = True
     """Whether every pod may query the cluster DNS in kube-system on port 53, UDP and TCP
     (NetworkPolicy ``allow-dns``). Default: true."""
+
+
+def platform_namespace_args(
+    name: str,
+    *,
+    part_of: str,
+    pod_security: PodSecurity,
+    why_no_default_deny: str,
+    labels: dict[str, str] | None = None,
+) -> AppNamespaceArgs:
+    """A namespace for a platform service (ingress, logs, monitoring) that brings its own workloads.
+
+    No quota or container defaults (the service sizes its own pods), and no default-deny, because
+    such services talk to the API server and the outside world, whose addresses are cluster-specific.
+    That exception is recorded on the Namespace, with ``why_no_default_deny``, for the policy audit.
+    """
+    return AppNamespaceArgs(
+        name=name,
+        part_of=part_of,
+        pod_security=pod_security,
+        labels=labels or {},
+        quota=None,
+        container_defaults=None,
+        default_deny=False,
+        allow_dns=False,
+        annotations=policy_exception("default-deny", why_no_default_deny),
+    )
 
 
 class AppNamespace(pulumi.ComponentResource):

@@ -60,6 +60,13 @@ class Resources(Args):
     limits: ResourceList = ResourceList(cpu="500m", memory="256Mi")
     """The ceiling; memory above it is an OOM kill. Default: 500m CPU, 256Mi memory."""
 
+    def as_dict(self) -> dict[str, dict[str, str]]:
+        """As a container's (or a chart's) ``resources`` mapping."""
+        return {
+            "requests": {"cpu": self.requests.cpu, "memory": self.requests.memory},
+            "limits": {"cpu": self.limits.cpu, "memory": self.limits.memory},
+        }
+
     @model_validator(mode="after")
     def _requests_within_limits(self) -> Resources:
         for key in ("cpu", "memory"):
@@ -278,6 +285,12 @@ class App(pulumi.ComponentResource):
         self.register_outputs({"deployment_name": self.deployment_name, "service_name": self.service_name})
 
 
+def container_resources(resources: Resources) -> core.ResourceRequirementsArgs:
+    """A container's requests and limits."""
+    bounds = resources.as_dict()
+    return core.ResourceRequirementsArgs(requests=bounds["requests"], limits=bounds["limits"])
+
+
 def _metadata(args: AppArgs, name: str) -> meta.ObjectMetaArgs:
     return meta.ObjectMetaArgs(name=name, namespace=args.namespace, labels=args.labels)
 
@@ -388,10 +401,7 @@ def _container(args: AppArgs, env_map_name: str | None) -> core.ContainerArgs:
             for variable, ref in sorted(args.secret_env.items())
         ]
         or None,
-        resources=core.ResourceRequirementsArgs(
-            requests={"cpu": args.resources.requests.cpu, "memory": args.resources.requests.memory},
-            limits={"cpu": args.resources.limits.cpu, "memory": args.resources.limits.memory},
-        ),
+        resources=container_resources(args.resources),
         readiness_probe=core.ProbeArgs(
             http_get=core.HTTPGetActionArgs(path=args.readiness_path, port=args.port_name),
             period_seconds=5,
