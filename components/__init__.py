@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._version import __version__
+
 from .app_monitoring import AlertOverride, AppMonitoring, AppMonitoringArgs, MonitoringOptions
 from .gateway import AppGateway, AppGatewayArgs, TlsListener
 from .ingress_controller import IngressController, IngressControllerArgs
@@ -14,6 +16,7 @@ from .secret import AppSecret, AppSecretArgs
 from .workload import App, AppArgs, Autoscaling, ResourceList, Resources, SecretKeyRef
 
 __all__ = [
+    "__version__",
     "AlertOverride",
     "App",
     "AppArgs",

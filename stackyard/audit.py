@@ -7,8 +7,7 @@ from typing import Any
 
 import kubernetes_validate
 
-from policy import RULES, Finding, evaluate
-
+from .policies import RULES, Finding, evaluate
 from .views import ExportView
 
 DEFAULT_KUBERNETES_VERSION = "1.36"

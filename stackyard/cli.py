@@ -6,6 +6,7 @@ import argparse
 import json
 import re
 import sys
+from importlib import metadata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="stackyard",
         description="Render, preview, audit and compare Pulumi Kubernetes stacks offline, under Pulumi's mocks.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     render = commands.add_parser("render", help="write the stack's manifests as YAML (renderYamlToDirectory layout)")
     preview = commands.add_parser("preview", help="print the resource tree and a count per kind")
@@ -97,6 +99,13 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--against", metavar="DIR", help="the previous export (default: out/<stack>)")
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences (a drift gate)")
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("stackyard-k8s")
+    except metadata.PackageNotFoundError:
+        return "(from a source checkout)"
 
 
 def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -44,6 +44,7 @@ def load_stack(directory: Path, stack: str, secrets: Mapping[str, str] | None = 
     hold them (a vault, a test); they stay secret in the program and are redacted in every export.
     Keys without a value get a marked placeholder.
     """
+    directory = directory.resolve()
     project_file = _find_project_file(directory)
     project_doc = _read_yaml(project_file)
     name = project_doc.get("name")
@@ -66,7 +67,7 @@ def load_stack(directory: Path, stack: str, secrets: Mapping[str, str] | None = 
     return StackInputs(
         project=name,
         stack=stack,
-        directory=directory.resolve(),
+        directory=directory,
         main=main,
         config=config,
         secret_keys=secret_keys,

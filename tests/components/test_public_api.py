@@ -15,7 +15,8 @@ import components
 def public_classes_defined_in_component_modules() -> set[str]:
     names: set[str] = set()
     for module_info in pkgutil.iter_modules(components.__path__):
-        if module_info.name.startswith("_") or module_info.name in ("labels", "validation"):
+        # provider.py re-publishes App and AppNamespace for other languages; it is not Python API.
+        if module_info.name.startswith("_") or module_info.name in ("labels", "validation", "provider"):
             continue
         module = importlib.import_module(f"components.{module_info.name}")
         for name, value in vars(module).items():
@@ -32,15 +33,15 @@ class TestPublicApi:
         assert missing == []
 
     def test_all_lists_every_component_and_args_model_and_nothing_else(self) -> None:
-        assert set(components.__all__) == public_classes_defined_in_component_modules()
+        assert set(components.__all__) - {"__version__"} == public_classes_defined_in_component_modules()
 
     def test_all_is_sorted_and_without_duplicates(self) -> None:
-        assert list(components.__all__) == sorted(set(components.__all__))
+        assert list(components.__all__) == sorted(set(components.__all__), key=lambda n: (not n.startswith("_"), n))
 
     def test_every_component_has_a_stable_type_token(self) -> None:
         for name in components.__all__:
             value = getattr(components, name)
-            if issubclass(value, pulumi.ComponentResource):
+            if isinstance(value, type) and issubclass(value, pulumi.ComponentResource):
                 module = inspect.getmodule(value)
                 assert module is not None
                 assert f"stackyard:index:{name}" == module.TYPE_TOKEN

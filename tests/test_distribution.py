@@ -1,0 +1,111 @@
+"""Publishing: the wheel and sdist build, and a consumer renders its own program from the installed wheel."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, env=env)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    source = tmp_path_factory.mktemp("source") / "stackyard"
+    # Build from a copy, so the build never leaves egg-info or build/ in the working tree.
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv*", "out", "audit", ".git", "*cache*", "build"))
+    run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "-q", "-w", str(out)], source)
+    run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", str(out), "."], source)
+    return out
+
+
+class TestDistribution:
+    def test_the_wheel_holds_the_library_the_policies_and_the_cli_under_distinct_names(self, dist: Path) -> None:
+        (wheel,) = dist.glob("stackyard_k8s-*.whl")
+        names = zipfile.ZipFile(wheel).namelist()
+        tops = {name.split("/")[0] for name in names if not name.endswith(".dist-info/") and "/" in name}
+        assert {t for t in tops if not t.endswith(".dist-info")} == {
+            "stackyard",
+            "stackyard_components",
+            "stackyard_policy",
+        }
+        for package in ("stackyard", "stackyard_components", "stackyard_policy"):
+            assert f"{package}/py.typed" in names
+        entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+        assert "stackyard = stackyard.cli:main" in entry_points
+
+    def test_the_version_is_single_sourced(self, dist: Path) -> None:
+        match = re.search(r'__version__ = "([^"]+)"', (ROOT / "components" / "_version.py").read_text())
+        assert match is not None
+        version = match[1]
+        assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version)
+        assert (dist / f"stackyard_k8s-{version}-py3-none-any.whl").is_file()
+        assert (dist / f"stackyard_k8s-{version}.tar.gz").is_file()
+        assert f"## {version}" in (ROOT / "CHANGELOG.md").read_text()
+
+    def test_the_sdist_carries_the_sources_under_their_repository_names(self, dist: Path) -> None:
+        (sdist,) = dist.glob("stackyard_k8s-*.tar.gz")
+        members = {m.split("/", 1)[1] for m in tarfile.open(sdist).getnames() if "/" in m}
+        assert {
+            "components/workload.py",
+            "policy/rules.py",
+            "stackyard/cli.py",
+            "pyproject.toml",
+            "README.md",
+        } <= members
+
+    def test_a_consumer_installs_the_wheel_and_renders_its_own_program(self, dist: Path, tmp_path: Path) -> None:
+        (wheel,) = dist.glob("stackyard_k8s-*.whl")
+        venv = tmp_path / "venv"
+        run([sys.executable, "-m", "venv", str(venv)], tmp_path)
+        pip_env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+        # The same pins as this repository, so the test does not depend on what PyPI released today.
+        run(
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-c",
+                str(ROOT / "requirements.txt"),
+                str(wheel),
+            ],
+            tmp_path,
+            pip_env,
+        )
+        consumer = tmp_path / "consumer"
+        shutil.copytree(ROOT / "examples" / "consumer", consumer)
+        # Run outside the repository, so nothing can be imported from the working tree.
+        out = tmp_path / "rendered"
+        result = run(
+            [str(venv / "bin" / "stackyard"), "render", "dev", "--project", str(consumer), "--out", str(out)], tmp_path
+        )
+        assert "Rendered" in result.stdout
+        deployment = yaml.safe_load((out / "1-manifest" / "apps_v1-deployment-orders-dev-orders-api.yaml").read_text())
+        assert deployment["spec"]["replicas"] == 2
+        assert (
+            deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example.com/orders/api:2.3.1"
+        )
+        assert (out / "1-manifest" / "networking.k8s.io_v1-networkpolicy-orders-dev-default-deny.yaml").is_file()
+        audit = run(
+            [str(venv / "bin" / "stackyard"), "audit", str(out), "--report", str(tmp_path / "audit.json")], tmp_path
+        )
+        assert "audit passed" in audit.stdout
+        probe = "import importlib.util as u; print(u.find_spec('components'), u.find_spec('policy'))"
+        assert run([str(venv / "bin" / "python"), "-c", probe], tmp_path).stdout.strip() == "None None"
