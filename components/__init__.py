@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ._version import __version__
-
 from .app_monitoring import AlertOverride, AppMonitoring, AppMonitoringArgs, MonitoringOptions
 from .gateway import AppGateway, AppGatewayArgs, TlsListener
 from .ingress_controller import IngressController, IngressControllerArgs
@@ -16,7 +15,6 @@ from .secret import AppSecret, AppSecretArgs
 from .workload import App, AppArgs, Autoscaling, ResourceList, Resources, SecretKeyRef
 
 __all__ = [
-    "__version__",
     "AlertOverride",
     "App",
     "AppArgs",
@@ -52,4 +50,5 @@ __all__ = [
     "Route",
     "SecretKeyRef",
     "TlsListener",
+    "__version__",
 ]

@@ -7,7 +7,6 @@ inferred from the facade's type annotations.
 from __future__ import annotations
 
 from pulumi.provider.experimental import component_provider_host
-
 from stackyard_components import __version__
 from stackyard_components.provider import PACKAGE_NAME, PUBLISHED
 

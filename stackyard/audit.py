@@ -6,11 +6,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import kubernetes_validate
+import kubernetes_validate.utils
 
 from .policies import RULES, Finding, evaluate
 from .views import ExportView
 
 DEFAULT_KUBERNETES_VERSION = "1.36"
+
+
+def supported_versions() -> tuple[str, str]:
+    """The oldest and newest Kubernetes minor versions whose schemas kubernetes-validate ships."""
+    versions = sorted({".".join(v.split(".")[:2]) for v in kubernetes_validate.utils.all_versions()}, key=_minor)
+    return versions[0], versions[-1]
+
+
+def check_version(version: str) -> None:
+    """Raise ``ValueError`` unless schemas for ``version`` ship with kubernetes-validate."""
+    oldest, newest = supported_versions()
+    if not _minor(oldest) <= _minor(version) <= _minor(newest):
+        raise ValueError(f"Kubernetes {version} has no schemas here; choose a version from {oldest} to {newest}")
+
+
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import argparse
 import json
 import re
 import sys
-from importlib import metadata
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -113,13 +113,20 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         value = getattr(args, name, None)
         if value is None or (name != "stack" and is_export_dir(value)):
             continue
+        if name != "stack" and ("/" in value or value.startswith(".")):
+            parser.error(f"{name} {value!r}: no export there (a folder with 1-manifest/ or index.json)")
         if not _STACK_NAME.match(value):
             parser.error(
                 f"{name} {value!r}: a stack name has 1-100 letters, digits, '-', '_' or '.' (or name an export folder)"
             )
     version = getattr(args, "kubernetes_version", None)
-    if version is not None and not _KUBERNETES_VERSION.match(version):
-        parser.error(f"--kubernetes-version {version!r}: expected a version such as 1.36")
+    if version is not None:
+        if not _KUBERNETES_VERSION.match(version):
+            parser.error(f"--kubernetes-version {version!r}: expected a version such as 1.36")
+        try:
+            auditing.check_version(version)
+        except ValueError as error:
+            parser.error(f"--kubernetes-version: {error}")
 
 
 def _render(args: argparse.Namespace, consoles: _Consoles) -> int:
@@ -176,7 +183,7 @@ def _audit(args: argparse.Namespace, consoles: _Consoles) -> int:
         f"{len(report.schema_errors)} schema error(s); {report.checked} object(s) schema-checked, "
         f"{len(report.unchecked)} custom resource(s) judged by the policies only"
     )
-    report_path = Path(args.report) if args.report else Path("audit") / f"{Path(args.target).name}.json"
+    report_path = Path(args.report) if args.report else _default_report(args.target)
     _write_json(report_path, auditing.to_json(report))
     consoles.out.print(escape(f"Report: {report_path}"))
     if args.sarif:
@@ -216,6 +223,13 @@ def _envdiff(args: argparse.Namespace, consoles: _Consoles) -> int:
         table.add_row(escape(item.subject), escape(item.setting), escape(_show(item.left)), escape(_show(item.right)))
     consoles.out.print(table)
     return 0
+
+
+def _default_report(target: str) -> Path:
+    """``audit/<stack>.json`` for a stack, ``audit/<folder>-export.json`` for an export folder."""
+    if is_export_dir(target):
+        return Path("audit") / f"{Path(target).resolve().name}-export.json"
+    return Path("audit") / f"{target}.json"
 
 
 def _show(value: Any) -> str:

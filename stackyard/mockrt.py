@@ -18,6 +18,8 @@ from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime import stack as sdk_stack
 from pulumi.runtime.sync_await import _sync_await
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
 #: The key/value pair the SDK uses to mark a value as secret on the wire.
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
@@ -62,15 +64,26 @@ class _RecordingMocks(pulumi.runtime.Mocks):
 
 
 class _RecordingMonitor(sdk_mocks.MockMonitor):
-    """A mock monitor that also keeps the parent URN, which the public registration drops."""
+    """A mock monitor that keeps the parent URN, which the public registration drops, and builds
+    URNs as the engine does."""
 
     def __init__(self, run: ProgramRun) -> None:
         super().__init__(_RecordingMocks())
         self._run = run
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The SDK's mock keeps only the parent's own type and adds the root stack's; the engine
+        # qualifies a type with every ancestor's but the stack's. Aliases and the URN contract
+        # are about the engine's form, so that is the one recorded.
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != ROOT_STACK_TYPE:
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([sdk_settings.get_stack(), sdk_settings.get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]  # SDK internal
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != ROOT_STACK_TYPE:
             registration = self.resources.get(response.urn)
             inputs = registration.state if registration is not None else {}
             self._run.registrations.append(

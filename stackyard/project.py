@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+#: The top-level keys of a stack settings file (Pulumi.<stack>.yaml).
+_STACK_FILE_KEYS = ("config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt")
 
 #: Types the Pulumi project file's ``config:`` schema block can declare.
 _SCHEMA_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "boolean": (bool,), "array": (list,)}
@@ -57,6 +61,7 @@ def load_stack(directory: Path, stack: str, secrets: Mapping[str, str] | None = 
     main = _main_file(directory, project_doc.get("main"), project_file)
     stack_file = _stack_file(directory, project_doc, stack)
     stack_doc = _read_yaml(stack_file)
+    _check_stack_file_keys(stack_file, stack_doc)
     config, secret_keys, placeholders = _stack_config(name, stack_file, stack_doc.get("config") or {})
     _apply_project_defaults(name, project_file, project_doc.get("config") or {}, config)
     for key, value in (secrets or {}).items():
@@ -115,6 +120,16 @@ def _stack_file(directory: Path, project_doc: dict[str, Any], stack: str) -> Pat
         stacks = available_stacks(folder)
         raise ProjectError(f"stack {stack!r}: {path} does not exist; stacks here: {', '.join(stacks) or 'none'}")
     return path
+
+
+def _check_stack_file_keys(stack_file: Path, document: dict[str, Any]) -> None:
+    for key in document:
+        if key not in _STACK_FILE_KEYS:
+            close = difflib.get_close_matches(str(key), _STACK_FILE_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ProjectError(
+                f"{stack_file}: unknown top-level key {key!r}; {hint}known keys: {', '.join(_STACK_FILE_KEYS)}"
+            )
 
 
 def _stack_config(project: str, stack_file: Path, raw: object) -> tuple[dict[str, str], list[str], list[str]]:

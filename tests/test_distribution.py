@@ -60,7 +60,8 @@ class TestDistribution:
 
     def test_the_sdist_carries_the_sources_under_their_repository_names(self, dist: Path) -> None:
         (sdist,) = dist.glob("stackyard_k8s-*.tar.gz")
-        members = {m.split("/", 1)[1] for m in tarfile.open(sdist).getnames() if "/" in m}
+        with tarfile.open(sdist) as archive:
+            members = {m.split("/", 1)[1] for m in archive.getnames() if "/" in m}
         assert {
             "components/workload.py",
             "policy/rules.py",
