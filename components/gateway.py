@@ -11,7 +11,7 @@ from pydantic import model_validator
 
 from . import labels
 from ._args import Args
-from .routing import CLUSTER_ISSUER_ANNOTATION, GATEWAY_API_VERSION, Hostname
+from .routing import CLUSTER_ISSUER_ANNOTATION, GATEWAY_API_VERSION, Hostname, listener_name
 from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber
 
 TYPE_TOKEN = "stackyard:index:AppGateway"
@@ -83,13 +83,45 @@ class AppGateway(pulumi.ComponentResource):
             spec={"gatewayClassName": args.gateway_class, "listeners": _listeners(args)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
+        if args.tls:
+            _https_redirect(name, args, pulumi.ResourceOptions(parent=self, depends_on=[gateway]))
         self.gateway_name = gateway.urn.apply(lambda _: args.name)
         self.register_outputs({"gateway_name": self.gateway_name})
 
 
-def listener_name(host: str) -> str:
-    """A listener (section) name for a host: ``https-`` and the host with dots as dashes."""
-    return "https-" + host.replace("*", "wildcard").replace(".", "-")
+def _https_redirect(name: str, args: AppGatewayArgs, opts: pulumi.ResourceOptions) -> apiextensions.CustomResource:
+    """Plain HTTP to a TLS host is redirected to HTTPS (301), so no TLS host is ever served in clear."""
+    return apiextensions.CustomResource(
+        f"{name}-https-redirect",
+        api_version=GATEWAY_API_VERSION,
+        kind="HTTPRoute",
+        metadata=meta.ObjectMetaArgs(
+            name=f"{args.name}-https-redirect",
+            namespace=args.namespace,
+            labels=labels.recommended_labels(
+                name=args.name,
+                instance=labels.instance_label(args.name, args.namespace),
+                component="gateway",
+                part_of=args.part_of,
+            ),
+        ),
+        spec={
+            "parentRefs": [
+                {
+                    "group": "gateway.networking.k8s.io",
+                    "kind": "Gateway",
+                    "name": args.name,
+                    "namespace": args.namespace,
+                    "sectionName": "http",
+                }
+            ],
+            "hostnames": sorted(listener.host for listener in args.tls),
+            "rules": [
+                {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]}
+            ],
+        },
+        opts=opts,
+    )
 
 
 def _listeners(args: AppGatewayArgs) -> list[dict[str, Any]]:

@@ -184,6 +184,9 @@ def pipeline_config(args: LogShippingArgs) -> dict[str, Any]:
                 "match": "kube.*",
                 "multiline.key_content": "log",
                 "multiline.parser": ", ".join(args.multiline_languages),
+                # The records it joins are re-emitted through its own buffer: on disk too, so
+                # backpressure still costs disk rather than logs.
+                "emitter_storage.type": "filesystem",
             }
         )
     filters.append(
@@ -263,7 +266,9 @@ def _output(output: LogOutput, index: int) -> dict[str, Any]:
         if output.tenant_id:
             result["tenant_id"] = output.tenant_id
     if output.type in ("opensearch", "elasticsearch"):
-        result.update({"index": output.index or "logs", "suppress_type_name": "on"})
+        # replace_dots: Kubernetes label keys (app.kubernetes.io/name) would otherwise clash with
+        # the object mappings that their dots imply, and such documents are rejected.
+        result.update({"index": output.index or "logs", "suppress_type_name": "on", "replace_dots": "on"})
     if output.type == "forward" and output.shared_key is not None:
         result["shared_key"] = "${" + _env_name(index, "SHARED_KEY") + "}"
     result["storage.total_limit_size"] = output.total_limit_size

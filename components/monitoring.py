@@ -18,7 +18,7 @@ import re
 from typing import Annotated, Any
 
 import pulumi
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from ._args import Args
 from .app_monitoring import Duration
@@ -103,6 +103,9 @@ class MonitoringArgs(Args):
     """Whether to run Alertmanager. Default: true."""
     grafana: bool = True
     """Whether to run Grafana, with its sidecar loading dashboards from every namespace. Default: true."""
+    grafana_admin_secret: DnsSubdomain | None = None
+    """An existing Secret in this namespace with keys ``admin-user`` and ``admin-password`` for
+    Grafana's admin. Required with ``grafana``: the chart's built-in password is public."""
     node_exporter: bool = True
     """Whether to run the node exporter DaemonSet. It needs the host's network, PID namespace and
     file system, hence the namespace's ``privileged`` enforce level. Default: true."""
@@ -111,6 +114,15 @@ class MonitoringArgs(Args):
     (``baseline`` without), ``restricted`` audit and warn."""
     part_of: LabelValue = ""
     """The ``app.kubernetes.io/part-of`` label. Default: no label."""
+
+    @model_validator(mode="after")
+    def _grafana_has_a_private_admin(self) -> MonitoringArgs:
+        if self.grafana and self.grafana_admin_secret is None:
+            raise ValueError(
+                "grafana needs grafanaAdminSecret (a Secret with admin-user and admin-password); "
+                "the chart's default admin password is public"
+            )
+        return self
 
     def effective_pod_security(self) -> PodSecurity:
         """The levels in force."""
@@ -176,6 +188,17 @@ def chart_values(args: MonitoringArgs) -> dict[str, Any]:
         "alertmanager": {"enabled": args.alertmanager},
         "grafana": {
             "enabled": args.grafana,
+            **(
+                {
+                    "admin": {
+                        "existingSecret": args.grafana_admin_secret,
+                        "userKey": "admin-user",
+                        "passwordKey": "admin-password",
+                    }
+                }
+                if args.grafana_admin_secret
+                else {}
+            ),
             "sidecar": {
                 "dashboards": {
                     "enabled": True,

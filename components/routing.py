@@ -57,6 +57,11 @@ Hostname = Annotated[str, AfterValidator(hostname)]
 RoutePath = Annotated[str, AfterValidator(route_path)]
 
 
+def listener_name(host: str) -> str:
+    """The Gateway listener (section) serving HTTPS for a host: ``https-`` and the host with dots as dashes."""
+    return "https-" + host.replace("*", "wildcard").replace(".", "-")
+
+
 class Route(Args):
     """An app's public entry point: one host and the path prefixes that lead to the app."""
 
@@ -162,10 +167,17 @@ def _ingress(name: str, args: AppRouteArgs, opts: pulumi.ResourceOptions) -> net
 def _http_route(name: str, args: AppRouteArgs, opts: pulumi.ResourceOptions) -> apiextensions.CustomResource:
     # pulumi-kubernetes has no typed classes for Gateway API kinds; the spec is built here and
     # checked in tests against the Gateway API's own CRD schema.
+    parent: dict[str, Any] = {
+        "group": "gateway.networking.k8s.io",
+        "kind": "Gateway",
+        "name": args.gateway,
+        "namespace": args.namespace,
+    }
+    if args.route.tls_secret:
+        # Only the host's HTTPS listener serves the app; the Gateway redirects plain HTTP to it.
+        parent["sectionName"] = listener_name(args.route.host)
     spec: dict[str, Any] = {
-        "parentRefs": [
-            {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": args.gateway, "namespace": args.namespace}
-        ],
+        "parentRefs": [parent],
         "hostnames": [args.route.host],
         "rules": [
             {

@@ -33,6 +33,7 @@ from components import (
 from components._args import Args
 from components.validation import DnsLabel, DnsSubdomain
 
+from .capacity import quota_shortfalls
 from .errors import ConfigError
 from .networking import check_network_intents
 from .observability import check_monitoring
@@ -47,8 +48,8 @@ class SecretSpec(Args):
     name: DnsSubdomain
     """The Secret's name."""
     namespace: DnsLabel | None = None
-    """Where the Secret lives: the environment's namespace, or the namespace of ``stackyard:logging``
-    (for output credentials). Default: the environment's namespace."""
+    """Where the Secret lives: the environment's namespace, or that of ``stackyard:logging`` (output
+    credentials) or ``stackyard:monitoring`` (Grafana's admin). Default: the environment's namespace."""
     values: dict[str, str] = Field(min_length=1)
     """Secret key → the config key (in this project) holding its ``secure:`` value."""
 
@@ -124,6 +125,17 @@ class StackConfig(Args):
         return self
 
     @model_validator(mode="after")
+    def _quota_fits_the_apps(self) -> StackConfig:
+        if self.namespace.quota is not None:
+            shortfalls = quota_shortfalls(self.namespace.quota, self.apps)
+            if shortfalls:
+                raise ValueError(
+                    "namespace.quota: too small for the apps at their replica maxima plus a rolling-update "
+                    f"surge ({'; '.join(shortfalls)}); raise it, or lower the apps' maxima or resources"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _monitoring_applies(self) -> StackConfig:
         check_monitoring(self.apps, self.monitoring)
         return self
@@ -136,7 +148,11 @@ class StackConfig(Args):
 
     @model_validator(mode="after")
     def _secrets_in_known_namespaces(self) -> StackConfig:
-        known = {self.namespace.name, *([self.logging.namespace] if self.logging else [])}
+        known = {
+            self.namespace.name,
+            *([self.logging.namespace] if self.logging else []),
+            *([self.monitoring.namespace] if self.monitoring else []),
+        }
         for index, secret in enumerate(self.secrets):
             if secret.namespace is not None and secret.namespace not in known:
                 raise ValueError(

@@ -56,10 +56,13 @@ def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[objec
     owners: dict[str, pulumi.Resource] = {settings.namespace.name: namespace}
     if logging is not None and settings.logging is not None:
         owners[settings.logging.namespace] = logging
+    if monitoring is not None and settings.monitoring is not None:
+        owners[settings.monitoring.namespace] = monitoring
     secrets = [
         _secret(config, spec, _after(scope, owners[spec.namespace or settings.namespace.name]))
         for spec in settings.secrets
     ]
+    _warn_about_external_secrets(settings)
     apps = [
         App(args.name, args, opts=_after(inside, *secrets))
         for args in resolve_apps(settings.apps, settings.ingress, settings.monitoring)
@@ -78,6 +81,18 @@ def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[objec
         },
         "hosts": sorted({app.route.host for app in settings.apps if app.route is not None}),
     }
+
+
+def _warn_about_external_secrets(settings: StackConfig) -> None:
+    """Name the Secrets apps use but this stack does not create: their pods wait until they exist."""
+    created = {spec.name for spec in settings.secrets if spec.namespace in (None, settings.namespace.name)}
+    for index, app in enumerate(settings.apps):
+        used = {*app.secret_files, *(ref.secret for ref in app.secret_env.values())}
+        for missing in sorted(used - created):
+            pulumi.log.warn(
+                f"stackyard:apps[{index}] ({app.name}) uses Secret {missing!r}, which stackyard:secrets does not "
+                f"create; it must exist in namespace {settings.namespace.name!r} before the app's pods can start"
+            )
 
 
 def _secret(config: EnvironmentConfig, spec: SecretSpec, opts: pulumi.ResourceOptions) -> AppSecret:

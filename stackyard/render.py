@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import runpy
 import shutil
@@ -80,7 +81,7 @@ def write_rendering(rendering: Rendering, out_dir: Path) -> dict[str, str]:
     """Write the export to ``out_dir`` atomically: a failure leaves any previous export untouched."""
     files = rendering.files()
     out_dir = out_dir.resolve()
-    check_output_dir(out_dir)
+    check_output_dir(out_dir, (rendering.inputs.project, rendering.inputs.stack))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
@@ -100,8 +101,12 @@ def write_rendering(rendering: Rendering, out_dir: Path) -> dict[str, str]:
     return files
 
 
-def check_output_dir(out_dir: Path) -> None:
-    """Refuse to replace anything but a missing folder, an empty one, or an earlier export."""
+def check_output_dir(out_dir: Path, identity: tuple[str, str] | None = None) -> None:
+    """Refuse to replace anything but a missing folder, an empty one, or an earlier export of the same stack.
+
+    ``identity`` is the (project, stack) about to be written; an export of another stack is kept,
+    so that rendering dev can never silently replace the prod export.
+    """
     if out_dir.exists() and not out_dir.is_dir():
         raise RenderError(f"--out {out_dir}: exists and is not a directory")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / EXPORT_MARKER).is_file():
@@ -109,6 +114,20 @@ def check_output_dir(out_dir: Path) -> None:
             f"--out {out_dir}: is a non-empty folder that stackyard did not write (no {EXPORT_MARKER}); "
             "the render replaces its output folder as a whole, so choose a new or empty folder"
         )
+    previous = _export_identity(out_dir)
+    if identity is not None and previous is not None and previous != identity:
+        raise RenderError(
+            f"--out {out_dir}: holds the export of {'/'.join(previous)}, which rendering {'/'.join(identity)} "
+            "would replace; choose another folder, or remove it first"
+        )
+
+
+def _export_identity(out_dir: Path) -> tuple[str, str] | None:
+    try:
+        index = json.loads((out_dir / export.INDEX_FILE).read_text(encoding="utf-8"))
+        return str(index["project"]), str(index["stack"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

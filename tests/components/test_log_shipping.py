@@ -152,6 +152,7 @@ class TestPipelineConfig:
         filters = config_of(build(multiline_languages=["java", "python"]))["pipeline"]["filters"]
         assert [f["name"] for f in filters] == ["multiline", "kubernetes"]
         assert filters[0]["multiline.parser"] == "java, python"
+        assert filters[0]["emitter_storage.type"] == "filesystem"
 
     def test_a_loki_output_carries_its_settings_and_credentials_from_a_secret(self) -> None:
         loki = LogOutput(type="loki", host="loki.example.com", port=443, tenant_id="shop", credentials="loki-auth")
@@ -181,6 +182,7 @@ class TestPipelineConfig:
         rendered = config_of(build(outputs=outputs))["pipeline"]["outputs"]
         assert [(o["name"], o["port"]) for o in rendered] == [("opensearch", 9200), ("es", 9200), ("forward", 24224)]
         assert (rendered[0]["index"], rendered[1]["index"]) == ("shop", "logs")
+        assert rendered[0]["replace_dots"] == rendered[1]["replace_dots"] == "on"
         assert rendered[2]["shared_key"] == "${OUTPUT_2_SHARED_KEY}"
 
     def test_the_rendered_text_is_yaml_that_round_trips(self) -> None:

@@ -14,7 +14,7 @@ from tests.conftest import Objects, run_program
 
 
 def build(**fields: Any) -> Objects:
-    args = MonitoringArgs(**fields)
+    args = MonitoringArgs(**{"grafana_admin_secret": "grafana-admin", **fields})
     return run_program(lambda: Monitoring("kube-prometheus-stack", args))
 
 
@@ -69,6 +69,13 @@ class TestMonitoring:
                 }
             }
         }
+
+    def test_grafana_needs_a_private_admin_secret(self) -> None:
+        with pytest.raises(ValidationError, match="the chart's default admin password is public"):
+            MonitoringArgs(grafana=True)
+        assert MonitoringArgs(grafana=False).grafana_admin_secret is None
+        admin = values(build())["grafana"]["admin"]
+        assert admin == {"existingSecret": "grafana-admin", "passwordKey": "admin-password", "userKey": "admin-user"}
 
     def test_alertmanager_and_grafana_switch_per_environment(self) -> None:
         chart = values(build(alertmanager=False, grafana=True))

@@ -139,14 +139,13 @@ class TestAppSecureDefaults:
         assert liveness["httpGet"] == {"path": "/livez", "port": "api"}
         assert readiness != liveness
 
-    def test_pods_spread_across_nodes(self) -> None:
+    def test_pods_spread_across_nodes_and_zones(self) -> None:
         objects = build(app_args())
-        (constraint,) = pod_spec(objects)["topologySpreadConstraints"]
-        assert constraint["topologyKey"] == "kubernetes.io/hostname"
-        assert (
-            constraint["labelSelector"]["matchLabels"]
-            == objects.get("Deployment", "api")["spec"]["selector"]["matchLabels"]
-        )
+        constraints = pod_spec(objects)["topologySpreadConstraints"]
+        assert [c["topologyKey"] for c in constraints] == ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+        selector = objects.get("Deployment", "api")["spec"]["selector"]["matchLabels"]
+        assert all(c["labelSelector"]["matchLabels"] == selector for c in constraints)
+        assert all(c["whenUnsatisfiable"] == "ScheduleAnyway" for c in constraints)
 
     def test_updates_roll_without_losing_capacity(self) -> None:
         strategy = build(app_args()).get("Deployment", "api")["spec"]["strategy"]

@@ -128,6 +128,11 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
     (APPS, [2, "monitoring"], {"interval": "often"}, "stackyard:apps[2].monitoring.interval: 'often'"),
     (APPS, [1, "metricsPort"], 0, "stackyard:apps[1].metricsPort: 0 is not allowed"),
     (SECRETS, [0, "namespace"], "kube-system", "stackyard:secrets[0].namespace: 'kube-system' is not a namespace"),
+    (MONITORING, ["grafanaAdminSecret"], ..., "stackyard:monitoring: grafana needs grafanaAdminSecret"),
+    # Capacity: the quota must hold the apps at their replica maxima plus a rollout surge.
+    (NS, ["quota", "pods"], 5, "stackyard:namespace.quota: too small for the apps at their replica maxima"),
+    # api at 9 replicas peaks at 12 pods x 500m, frontend and worker at 2 x 250m each: 7 CPU of limits.
+    (APPS, [1, "replicas"], 9, "surge (limitsCpu '4' < 7 CPU); raise it, or lower the apps' maxima or resources"),
 ]
 
 

@@ -124,7 +124,22 @@ class TestRouteApiSwitch:
         dev_kinds = rendered["dev"].counts()
         prod_kinds = rendered["prod"].counts()
         assert (dev_kinds["Ingress"], dev_kinds["HTTPRoute"], dev_kinds["Gateway"]) == (2, 0, 0)
-        assert (prod_kinds["Ingress"], prod_kinds["HTTPRoute"], prod_kinds["Gateway"]) == (0, 2, 1)
+        # Two app routes and the Gateway's HTTP-to-HTTPS redirect.
+        assert (prod_kinds["Ingress"], prod_kinds["HTTPRoute"], prod_kinds["Gateway"]) == (0, 3, 1)
+
+    def test_tls_hosts_are_served_only_over_https_and_plain_http_is_redirected(
+        self, rendered: dict[str, Rendering]
+    ) -> None:
+        routes = {m.name: m.body for m in rendered["prod"].manifests if m.kind == "HTTPRoute"}
+        for app in ("frontend", "api"):
+            (parent,) = routes[app]["spec"]["parentRefs"]
+            assert parent["sectionName"] == "https-shop-example-com"
+        redirect = routes["public-https-redirect"]["spec"]
+        assert redirect["parentRefs"][0]["sectionName"] == "http"
+        assert redirect["hostnames"] == ["shop.example.com"]
+        assert redirect["rules"] == [
+            {"filters": [{"requestRedirect": {"scheme": "https", "statusCode": 301}, "type": "RequestRedirect"}]}
+        ]
 
     def test_switching_dev_to_the_gateway_api_is_one_config_value(self, dev_inputs: StackInputs) -> None:
         objects = run_dev(with_change(dev_inputs.config, INGRESS, ["routeApi"], "gateway"), dev_inputs.secret_keys)

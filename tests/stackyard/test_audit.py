@@ -86,3 +86,21 @@ class TestAudit:
         with pytest.raises(SystemExit) as exit_info:
             main(["audit", "dev", "--kubernetes-version", "latest"])
         assert exit_info.value.code == 2
+
+
+class TestAuditArguments:
+    @pytest.mark.parametrize("version", ["1.20", "1.99"])
+    def test_a_kubernetes_version_without_schemas_is_a_usage_error(
+        self, version: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["audit", "dev", "--kubernetes-version", version])
+        assert exit_info.value.code == 2
+        assert (
+            f"Kubernetes {version} has no schemas here; choose a version from 1.25 to 1.37" in capsys.readouterr().err
+        )
+
+    def test_a_missing_export_folder_is_named(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit):
+            main(["audit", "out/does-not-exist"])
+        assert "'out/does-not-exist': no export there" in capsys.readouterr().err

@@ -87,4 +87,8 @@ class TestIndexDigest:
         dev = json.loads(rendered["dev"].files()["index.json"])
         prod = json.loads(rendered["prod"].files()["index.json"])
         assert dev["configDigest"] != prod["configDigest"]
-        assert dev["securePlaceholders"] == ["stackyard:apiDatabasePassword"]
+        assert dev["securePlaceholders"] == [
+            "stackyard:apiDatabasePassword",
+            "stackyard:grafanaAdminPassword",
+            "stackyard:grafanaAdminUser",
+        ]

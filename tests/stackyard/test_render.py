@@ -86,7 +86,7 @@ class TestRenderSafety:
         self, rendered: dict[str, Rendering]
     ) -> None:
         rendering = rendered["dev"]
-        assert rendering.inputs.placeholders == ["stackyard:apiDatabasePassword"]
+        assert "stackyard:apiDatabasePassword" in rendering.inputs.placeholders
         secret = rendering.files()["1-manifest/v1-secret-shop-dev-api-database.yaml"]
         assert "password: <redacted sha256:" in secret
         everything = "".join(rendering.files().values())
@@ -157,7 +157,7 @@ class TestCli:
         assert main(["render", "dev", "--project", str(ROOT), "--out", str(tmp_path / "dev")]) == 0
         out = capsys.readouterr().out
         assert "Deployment" in out
-        assert "Rendered 41 objects of stackyard/dev" in out
+        assert "Rendered 42 objects of stackyard/dev" in out
         assert "Recorded 2 chart(s) and remote file(s) under charts/" in out
         assert "stackyard:apiDatabasePassword is a secure value that cannot be decrypted offline" in out
 
@@ -169,3 +169,37 @@ class TestCli:
         assert "kubernetes:apps/v1:Deployment  api" in lines[app + 1]
         assert "HorizontalPodAutoscaler" in out
         assert "total" in out
+
+
+class TestInputChecks:
+    def test_an_unknown_top_level_key_in_a_stack_file_is_named(
+        self, project: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        stack_file = project / "Pulumi.dev.yaml"
+        stack_file.write_text(stack_file.read_text().replace("config:", "confg:", 1))
+        assert main(["preview", "dev", "--project", str(project)]) == EXIT_BAD_INPUT
+        assert "unknown top-level key 'confg'; did you mean 'config'?" in capsys.readouterr().err
+
+    def test_an_export_of_another_stack_is_never_replaced(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        out = tmp_path / "out"
+        assert main(["render", "prod", "--project", str(ROOT), "--out", str(out)]) == 0
+        before = tree(out)
+        assert main(["render", "dev", "--project", str(ROOT), "--out", str(out)]) == EXIT_BAD_INPUT
+        assert (
+            "holds the export of stackyard/prod, which rendering stackyard/dev would replace" in capsys.readouterr().err
+        )
+        assert tree(out) == before
+
+    def test_secrets_the_stack_does_not_create_are_warned_about(
+        self, project: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        stack_file = project / "Pulumi.dev.yaml"
+        text = stack_file.read_text().replace(
+            "      secretFiles: [api-database]", "      secretFiles: [api-databse]", 1
+        )
+        stack_file.write_text(text)
+        assert main(["preview", "dev", "--project", str(project)]) == 0
+        err = capsys.readouterr().err
+        assert "uses Secret 'api-databse', which stackyard:secrets does not create" in err
