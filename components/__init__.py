@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from ._version import __version__
 from .app_monitoring import AlertOverride, AppMonitoring, AppMonitoringArgs, MonitoringOptions
 from .gateway import AppGateway, AppGatewayArgs, TlsListener
@@ -52,3 +54,21 @@ __all__ = [
     "TlsListener",
     "__version__",
 ]
+
+
+#: Names that were public and are kept, with a warning, until the release named: name → (replacement, removal).
+#: Removing a public name without passing through here first breaks tests/golden/public-api.txt.
+_DEPRECATED: dict[str, tuple[str, str]] = {}
+
+
+def __getattr__(name: str) -> object:
+    """Deprecated names still resolve, with a ``DeprecationWarning`` naming the replacement."""
+    if name in _DEPRECATED:
+        replacement, removal = _DEPRECATED[name]
+        warnings.warn(
+            f"components.{name} is deprecated and goes away in {removal}; use {replacement}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[replacement]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

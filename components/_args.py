@@ -21,4 +21,6 @@ class Args(BaseModel):
         validate_by_alias=True,
         str_strip_whitespace=False,
         validate_default=True,
+        # Field docstrings become the fields' descriptions: one source for code, docs and schema.
+        use_attribute_docstrings=True,
     )

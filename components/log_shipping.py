@@ -79,7 +79,7 @@ class LogOutput(Args):
     match: str = Field(default="kube.*", pattern=r"^[A-Za-z0-9_.*-]+$")
     """Which records, by tag. Default: ``kube.*``, every container log."""
     host: Host | None = None
-    """The backend's host name. Required for every type but stdout."""
+    """The backend's host name. Default: none, which only ``stdout`` allows."""
     port: PortNumber | None = None
     """The backend's port. Default: 3100 (loki), 9200 (opensearch, elasticsearch), 24224 (forward)."""
     tls: bool = True

@@ -105,7 +105,8 @@ class MonitoringArgs(Args):
     """Whether to run Grafana, with its sidecar loading dashboards from every namespace. Default: true."""
     grafana_admin_secret: DnsSubdomain | None = None
     """An existing Secret in this namespace with keys ``admin-user`` and ``admin-password`` for
-    Grafana's admin. Required with ``grafana``: the chart's built-in password is public."""
+    Grafana's admin. Default: none, which only ``grafana: false`` allows (the chart's built-in
+    password is public)."""
     node_exporter: bool = True
     """Whether to run the node exporter DaemonSet. It needs the host's network, PID namespace and
     file system, hence the namespace's ``privileged`` enforce level. Default: true."""

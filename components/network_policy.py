@@ -62,13 +62,15 @@ class EgressRule(Args):
 
     app: DnsLabel | None = None
     """Another app, by name; in ``namespace`` when that is set, else in the same namespace. In the
-    same environment the target's ingress is opened to match and ``ports`` defaults to its port."""
+    same environment the target's ingress is opened to match and ``ports`` defaults to its port.
+    Default: none; set exactly one of ``app``, ``namespace`` or ``cidr``."""
     namespace: DnsLabel | None = None
-    """Pods in this namespace (narrowed by ``podLabels`` or ``app`` when given)."""
+    """Pods in this namespace (narrowed by ``podLabels`` or ``app`` when given). Default: the app's own
+    namespace for ``app``; otherwise unset."""
     pod_labels: LabelMap = {}
     """With ``namespace``: only pods with these labels. Default: every pod of the namespace."""
     cidr: str | None = None
-    """An IP block outside the cluster, e.g. ``10.20.0.0/16``."""
+    """An IP block outside the cluster, e.g. ``10.20.0.0/16``. Default: none."""
     except_cidrs: list[str] = []
     """With ``cidr``: sub-blocks to leave out; each must lie inside ``cidr``. Default: none."""
     ports: list[Port] = []
@@ -107,9 +109,11 @@ class IngressRule(Args):
     """Traffic an app accepts. Exactly one source: ``app`` or ``namespace``."""
 
     app: DnsLabel | None = None
-    """Another app, by name; in ``namespace`` when that is set, else in the same namespace."""
+    """Another app, by name; in ``namespace`` when that is set, else in the same namespace.
+    Default: none; set ``app`` or ``namespace``."""
     namespace: DnsLabel | None = None
-    """Pods in this namespace (narrowed by ``podLabels`` or ``app`` when given)."""
+    """Pods in this namespace (narrowed by ``podLabels`` or ``app`` when given). Default: the app's own
+    namespace for ``app``; otherwise unset."""
     pod_labels: LabelMap = {}
     """With ``namespace``: only pods with these labels. Default: every pod of the namespace."""
     ports: list[Port] = []

@@ -101,9 +101,10 @@ class AppRouteArgs(Args):
     """``ingress`` for a ``networking.k8s.io/v1`` Ingress, ``gateway`` for a Gateway API HTTPRoute.
     Default: ingress."""
     ingress_class: DnsSubdomain | None = None
-    """The IngressClass, with ``api: ingress``. Required then."""
+    """The IngressClass, with ``api: ingress``. Default: none, which only ``api: gateway`` allows."""
     gateway: DnsLabel | None = None
-    """The Gateway (in the same namespace) the HTTPRoute attaches to, with ``api: gateway``. Required then."""
+    """The Gateway (in the same namespace) the HTTPRoute attaches to, with ``api: gateway``. Default: none, which only
+    ``api: ingress`` allows."""
     labels: LabelMap = {}
     """Labels for the route object, usually the app's. Default: none."""
 
@@ -141,7 +142,7 @@ def _ingress(name: str, args: AppRouteArgs, opts: pulumi.ResourceOptions) -> net
     return networking.Ingress(
         name,
         metadata=meta.ObjectMetaArgs(
-            name=args.service, namespace=args.namespace, labels=args.labels, annotations=annotations
+            name=args.service, namespace=args.namespace, labels=dict(args.labels) or None, annotations=annotations
         ),
         spec=networking.IngressSpecArgs(
             ingress_class_name=args.ingress_class,
@@ -190,7 +191,7 @@ def _http_route(name: str, args: AppRouteArgs, opts: pulumi.ResourceOptions) -> 
         name,
         api_version=GATEWAY_API_VERSION,
         kind="HTTPRoute",
-        metadata=meta.ObjectMetaArgs(name=args.service, namespace=args.namespace, labels=args.labels),
+        metadata=meta.ObjectMetaArgs(name=args.service, namespace=args.namespace, labels=dict(args.labels) or None),
         spec=spec,
         opts=opts,
     )
