@@ -22,8 +22,9 @@ from .diff import diff_exports
 from .envdiff import diff_settings
 from .manifests import SecretLeakError
 from .mockrt import Registration
+from .parallel import RenderOutcome, render_stacks
 from .project import ProjectError
-from .render import RenderError, Rendering, check_output_dir, evaluate_stack, write_rendering
+from .render import RenderError, Rendering, check_output_dir, evaluate_stack
 from .views import from_directory, from_rendering, is_export_dir, resolve
 
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -80,14 +81,21 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="run the policies and strict schema validation on a stack or export")
     diff = commands.add_parser("diff", help="compare a fresh render of a stack with a previous export")
     envdiff = commands.add_parser("envdiff", help="show how the effective values of two stacks (or exports) differ")
-    for command in (render, preview, diff):
+    render.add_argument(
+        "stacks", nargs="+", metavar="STACK", help="stacks to render, e.g. dev (reads Pulumi.<stack>.yaml)"
+    )
+    for command in (preview, diff):
         command.add_argument("stack", help="the stack to evaluate, e.g. dev (reads Pulumi.<stack>.yaml)")
     audit.add_argument("target", help="a stack name, or a folder holding an export")
     envdiff.add_argument("left", help="a stack name or an export folder, e.g. dev")
     envdiff.add_argument("right", help="a stack name or an export folder, e.g. prod")
     for command in (render, preview, audit, diff, envdiff):
         command.add_argument("--project", default=".", metavar="DIR", help="the Pulumi project folder (default: .)")
-    render.add_argument("--out", metavar="DIR", help="output folder, replaced as a whole (default: out/<stack>)")
+    render.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder, replaced as a whole (default: out/<stack>); with several stacks, DIR/<stack>",
+    )
     audit.add_argument(
         "--kubernetes-version",
         default=auditing.DEFAULT_KUBERNETES_VERSION,
@@ -109,8 +117,9 @@ def _version() -> str:
 
 
 def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    for name in ("stack", "left", "right", "target"):
-        value = getattr(args, name, None)
+    named = [(name, getattr(args, name, None)) for name in ("stack", "left", "right", "target")]
+    named += [("stack", stack) for stack in getattr(args, "stacks", None) or []]
+    for name, value in named:
         if value is None or (name != "stack" and is_export_dir(value)):
             continue
         if name != "stack" and ("/" in value or value.startswith(".")):
@@ -130,28 +139,46 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 
 def _render(args: argparse.Namespace, consoles: _Consoles) -> int:
-    out_dir = Path(args.out) if args.out else Path("out") / args.stack
-    check_output_dir(out_dir.resolve())
-    rendering = evaluate_stack(Path(args.project), args.stack)
-    write_rendering(rendering, out_dir)
-    _print_counts(consoles.out, rendering)
-    inputs = rendering.inputs
-    consoles.out.print(
-        escape(f"Rendered {len(rendering.manifests)} objects of {inputs.project}/{inputs.stack} to {out_dir}")
-    )
-    if rendering.records:
+    targets = {stack: _render_dir(args.out, stack, several=len(args.stacks) > 1) for stack in args.stacks}
+    for out_dir in targets.values():
+        check_output_dir(out_dir.resolve())
+    exit_code = 0
+    for outcome in render_stacks(Path(args.project), targets):
+        if outcome.error:
+            consoles.err.print(f"[bold red]error:[/] {escape(outcome.stack)}: {escape(outcome.error)}")
+            exit_code = max(exit_code, _ERROR_EXIT_CODES[outcome.error_kind])
+        else:
+            _print_render_summary(consoles, outcome)
+    return exit_code
+
+
+#: How a worker's error maps to the exit code a single render would have given.
+_ERROR_EXIT_CODES = {"bad-input": EXIT_BAD_INPUT, "program-failed": EXIT_PROGRAM_FAILED, "crash": EXIT_PROGRAM_FAILED}
+
+
+def _render_dir(out: str | None, stack: str, *, several: bool) -> Path:
+    if out is None:
+        return Path("out") / stack
+    return Path(out) / stack if several else Path(out)
+
+
+def _print_render_summary(consoles: _Consoles, outcome: RenderOutcome) -> None:
+    _print_count_table(consoles.out, f"{outcome.project}/{outcome.stack}", outcome.counts)
+    total = sum(outcome.counts.values())
+    consoles.out.print(escape(f"Rendered {total} objects of {outcome.project}/{outcome.stack} to {outcome.out_dir}"))
+    if outcome.records:
         consoles.out.print(
             escape(
-                f"Recorded {len(rendering.records)} chart(s) and remote file(s) under charts/: their own objects "
+                f"Recorded {outcome.records} chart(s) and remote file(s) under charts/: their own objects "
                 "are expanded only by the real engine (pulumi up)"
             )
         )
-    for key in inputs.placeholders:
+    for key in outcome.placeholders:
         consoles.out.print(
             escape(f"note: {key} is a secure value that cannot be decrypted offline; a placeholder was used")
         )
-    _print_warnings(consoles.err, rendering)
-    return 0
+    for warning in outcome.warnings:
+        consoles.err.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def _preview(args: argparse.Namespace, consoles: _Consoles) -> int:
@@ -244,10 +271,13 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
 
 
 def _print_counts(console: Console, rendering: Rendering) -> None:
-    table = Table(title=escape(f"{rendering.inputs.project}/{rendering.inputs.stack}: objects per kind"))
+    _print_count_table(console, f"{rendering.inputs.project}/{rendering.inputs.stack}", dict(rendering.counts()))
+
+
+def _print_count_table(console: Console, title: str, counts: dict[str, int]) -> None:
+    table = Table(title=escape(f"{title}: objects per kind"))
     table.add_column("kind")
     table.add_column("count", justify="right")
-    counts = rendering.counts()
     for kind in sorted(counts):
         table.add_row(escape(kind), str(counts[kind]))
     table.add_row("[bold]total[/]", f"[bold]{sum(counts.values())}[/]")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -203,3 +205,29 @@ class TestInputChecks:
         assert main(["preview", "dev", "--project", str(project)]) == 0
         err = capsys.readouterr().err
         assert "uses Secret 'api-databse', which stackyard:secrets does not create" in err
+
+
+class TestSeveralStacks:
+    def test_rendering_several_stacks_at_once_gives_the_files_of_one_at_a_time(self, tmp_path: Path) -> None:
+        # A process of its own: the parallel path forks only where no other thread runs, unlike here.
+        together = tmp_path / "together"
+        command = [sys.executable, "-m", "stackyard", "render", "dev", "staging", "prod", "--out", str(together)]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        for stack in STACKS:
+            assert f"objects of stackyard/{stack} to {together / stack}" in out
+            alone = tmp_path / f"alone-{stack}"
+            assert main(["render", stack, "--project", str(ROOT), "--out", str(alone)]) == 0
+            assert tree(together / stack) == tree(alone)
+
+    def test_a_failing_stack_fails_the_run_and_the_others_still_render(
+        self, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        stack_file = project / "Pulumi.staging.yaml"
+        stack_file.write_text(stack_file.read_text().replace("replicas: 2", "replicas: -2", 1))
+        out = tmp_path / "out"
+        assert main(["render", "dev", "staging", "--project", str(project), "--out", str(out)]) == EXIT_BAD_INPUT
+        assert "staging: invalid stack configuration" in capsys.readouterr().err
+        assert (out / "dev" / "index.json").is_file()
+        assert not (out / "staging").exists()

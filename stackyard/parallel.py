@@ -1,0 +1,121 @@
+"""Rendering several stacks at once: import the program's modules once, then one process per stack.
+
+Importing pulumi_kubernetes and a program's components costs more than evaluating a small stack,
+and the SDK's mock runtime is single-threaded. So the parent imports what the program imports,
+then forks one worker per stack (up to the number of cores); each worker starts warm, evaluates
+its stack under its own mocks and writes its own export. Workers return only a summary.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import multiprocessing
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi
+
+from .manifests import SecretLeakError
+from .project import ProjectError, load_stack
+from .render import RenderError, evaluate_stack, write_rendering
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    """What one stack's render did, small enough to send back from a worker."""
+
+    stack: str
+    out_dir: Path
+    project: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    records: int = 0
+    placeholders: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+    """Empty on success; otherwise the message to show."""
+    error_kind: str = ""
+    """``bad-input`` (arguments, files, config), ``program-failed`` (a secret leak) or ``crash``."""
+
+
+def render_stacks(project_dir: Path, targets: dict[str, Path]) -> list[RenderOutcome]:
+    """Render each stack to its folder; several stacks in parallel worker processes."""
+    if len(targets) == 1 or not _can_fork():
+        return [_render_one(project_dir, stack, out_dir) for stack, out_dir in targets.items()]
+    _warm_up(project_dir, next(iter(targets)))
+    context = multiprocessing.get_context("fork")
+    workers = min(len(targets), os.cpu_count() or 1)
+    with context.Pool(processes=workers) as pool:
+        return pool.starmap(_render_one, [(project_dir, stack, out_dir) for stack, out_dir in targets.items()])
+
+
+def _render_one(project_dir: Path, stack: str, out_dir: Path) -> RenderOutcome:
+    try:
+        rendering = evaluate_stack(project_dir, stack)
+        write_rendering(rendering, out_dir)
+    except (ProjectError, pulumi.RunError, RenderError) as error:
+        return RenderOutcome(stack=stack, out_dir=out_dir, error=str(error), error_kind="bad-input")
+    except SecretLeakError as error:
+        return RenderOutcome(stack=stack, out_dir=out_dir, error=str(error), error_kind="program-failed")
+    except Exception:
+        return RenderOutcome(stack=stack, out_dir=out_dir, error=traceback.format_exc(), error_kind="crash")
+    inputs = rendering.inputs
+    return RenderOutcome(
+        stack=stack,
+        out_dir=out_dir,
+        project=inputs.project,
+        counts=dict(rendering.counts()),
+        records=len(rendering.records),
+        placeholders=list(inputs.placeholders),
+        warnings=list(rendering.warnings),
+    )
+
+
+def _can_fork() -> bool:
+    # Forking a process that runs other threads (an earlier render's executor, a test runner's)
+    # can copy a lock in its held state into the child, which then hangs. Fork only when alone.
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _warm_up(project_dir: Path, stack: str) -> None:
+    """Import the modules the program imports, so that every worker starts with them loaded.
+
+    Programs keep import-time side effects out of their modules (config is read when the program
+    runs), so importing them early changes nothing but when the cost is paid. A module that fails
+    to import here is simply left to the workers, which report any error themselves.
+    """
+    try:
+        main = load_stack(project_dir, stack).main
+    except ProjectError:
+        return
+    with _on_path(main.parent):
+        for module in _imported_modules(main):
+            try:
+                importlib.import_module(module)
+            except Exception:
+                continue
+
+
+def _imported_modules(main: Path) -> Iterator[str]:
+    tree = ast.parse(main.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+@contextmanager
+def _on_path(directory: Path) -> Iterator[None]:
+    previous = list(sys.path)
+    sys.path.insert(0, str(directory))
+    try:
+        yield
+    finally:
+        sys.path[:] = previous
