@@ -73,12 +73,7 @@ class AppGateway(pulumi.ComponentResource):
                 name=args.name,
                 namespace=args.namespace,
                 annotations=annotations,
-                labels=labels.recommended_labels(
-                    name=args.name,
-                    instance=labels.instance_label(args.name, args.namespace),
-                    component="gateway",
-                    part_of=args.part_of,
-                ),
+                labels=_labels(args),
             ),
             spec={"gatewayClassName": args.gateway_class, "listeners": _listeners(args)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
@@ -87,6 +82,15 @@ class AppGateway(pulumi.ComponentResource):
             _https_redirect(name, args, pulumi.ResourceOptions(parent=self, depends_on=[gateway]))
         self.gateway_name = gateway.urn.apply(lambda _: args.name)
         self.register_outputs({"gateway_name": self.gateway_name})
+
+
+def _labels(args: AppGatewayArgs) -> dict[str, str]:
+    return labels.recommended_labels(
+        name=args.name,
+        instance=labels.instance_label(args.name, args.namespace),
+        component="gateway",
+        part_of=args.part_of,
+    )
 
 
 def _https_redirect(name: str, args: AppGatewayArgs, opts: pulumi.ResourceOptions) -> apiextensions.CustomResource:
@@ -98,12 +102,7 @@ def _https_redirect(name: str, args: AppGatewayArgs, opts: pulumi.ResourceOption
         metadata=meta.ObjectMetaArgs(
             name=f"{args.name}-https-redirect",
             namespace=args.namespace,
-            labels=labels.recommended_labels(
-                name=args.name,
-                instance=labels.instance_label(args.name, args.namespace),
-                component="gateway",
-                part_of=args.part_of,
-            ),
+            labels=_labels(args),
         ),
         spec={
             "parentRefs": [
