@@ -8,7 +8,7 @@ value passed to a chart or to the log shipper.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,40 +34,75 @@ def effective_settings(view: ExportView) -> Settings:
     settings: Settings = {}
     bodies = view.bodies()
     config_maps = {(_ns(b), _name(b)): b for b in bodies if b.get("kind") == "ConfigMap"}
+    extractors: dict[str, Callable[[Mapping[str, Any]], Settings]] = {
+        "Deployment": lambda body: _workload(body, config_maps),
+        "StatefulSet": lambda body: _workload(body, config_maps),
+        "DaemonSet": lambda body: _workload(body, config_maps),
+        "HorizontalPodAutoscaler": _autoscaler,
+        "Ingress": _route_settings,
+        "HTTPRoute": _route_settings,
+        "Gateway": _gateway,
+        "NetworkPolicy": _network_policy,
+        "Namespace": lambda body: _namespace(body, bodies),
+        "ResourceQuota": _quota,
+        "ConfigMap": _fluent_bit,
+    }
     for body in bodies:
-        kind = body.get("kind")
-        if kind in ("Deployment", "StatefulSet", "DaemonSet"):
-            settings.update(_workload(body, config_maps))
-        elif kind == "HorizontalPodAutoscaler":
-            spec = body.get("spec") or {}
-            target = _cpu_target(spec)
-            settings[(_app(body), "autoscaling")] = (
-                f"{spec.get('minReplicas', 1)}-{spec.get('maxReplicas')} at {target}% CPU"
-            )
-        elif kind in ("Ingress", "HTTPRoute"):
-            settings[(_app(body), "route")] = _route(body)
-        elif kind == "NetworkPolicy" and _labels(body).get("app.kubernetes.io/name"):
-            settings[(_app(body), "egress")] = _egress(body) or "none"
-        elif kind == "Namespace":
-            labels = _labels(body)
-            security = ",".join(
-                f"{m}={labels.get(f'pod-security.kubernetes.io/{m}')}" for m in ("enforce", "warn", "audit")
-            )
-            settings[(f"namespace {_role(body, bodies)}", "pod security")] = security
-        elif kind == "ResourceQuota":
-            for key, value in sorted(((body.get("spec") or {}).get("hard") or {}).items()):
-                settings[("namespace apps", f"quota {key}")] = str(value)
-        elif kind == "ConfigMap" and _name(body).startswith("fluent-bit-config-"):
-            settings.update(_fluent_bit(body))
+        extract = extractors.get(str(body.get("kind")))
+        if extract is not None:
+            settings.update(extract(body))
     for record in view.records.values():
-        if record.get("kind") != "HelmChart":
-            settings[("remote files", str(record.get("file")))] = "applied"
-            continue
-        subject = f"chart {record.get('releaseName')}"
-        settings[(subject, "version")] = f"{record.get('chart')} {record.get('version')}"
-        for path, value in _flatten(record.get("values") or {}):
-            settings[(subject, path)] = value
+        settings.update(_record(record))
     return settings
+
+
+def _autoscaler(body: Mapping[str, Any]) -> Settings:
+    spec = body.get("spec") or {}
+    return {
+        (
+            _app(body),
+            "autoscaling",
+        ): f"{spec.get('minReplicas', 1)}-{spec.get('maxReplicas')} at {_cpu_target(spec)}% CPU"
+    }
+
+
+def _route_settings(body: Mapping[str, Any]) -> Settings:
+    result = {(_app(body), "route"): _route(body)}
+    issuer = _annotations(body).get("cert-manager.io/cluster-issuer")
+    if issuer:
+        result[(_app(body), "certificate issuer")] = issuer
+    return result
+
+
+def _network_policy(body: Mapping[str, Any]) -> Settings:
+    if not _labels(body).get("app.kubernetes.io/name"):
+        return {}  # the namespace's own default-deny and allow-dns
+    return {(_app(body), "egress"): _egress(body) or "none"}
+
+
+def _namespace(body: Mapping[str, Any], bodies: list[dict[str, Any]]) -> Settings:
+    labels = _labels(body)
+    subject = f"namespace {_role(body, bodies)}"
+    security = ",".join(f"{m}={labels.get(f'pod-security.kubernetes.io/{m}')}" for m in ("enforce", "warn", "audit"))
+    return {
+        (subject, "name"): _name(body),
+        (subject, "pod security"): security,
+        (subject, "high availability"): labels.get("stackyard.io/high-availability", "false"),
+    }
+
+
+def _quota(body: Mapping[str, Any]) -> Settings:
+    hard = (body.get("spec") or {}).get("hard") or {}
+    return {("namespace apps", f"quota {key}"): str(value) for key, value in sorted(hard.items())}
+
+
+def _record(record: Mapping[str, Any]) -> Settings:
+    if record.get("kind") != "HelmChart":
+        return {("remote files", str(record.get("file"))): "applied"}
+    subject = f"chart {record.get('releaseName')}"
+    result = {(subject, "version"): f"{record.get('chart')} {record.get('version')}"}
+    result.update({(subject, path): value for path, value in _flatten(record.get("values") or {})})
+    return result
 
 
 def diff_settings(left: ExportView, right: ExportView) -> list[SettingDiff]:
@@ -100,6 +135,25 @@ def _workload(body: Mapping[str, Any], config_maps: Mapping[tuple[str, str], Map
     return result
 
 
+def _gateway(body: Mapping[str, Any]) -> Settings:
+    subject = f"gateway {_name(body)}"
+    spec = body.get("spec") or {}
+    result: Settings = {(subject, "class"): str(spec.get("gatewayClassName"))}
+    seen: dict[str, int] = {}
+    for listener in spec.get("listeners") or []:
+        protocol = str(listener.get("protocol"))
+        seen[protocol] = seen.get(protocol, -1) + 1
+        refs = ",".join(ref.get("name", "") for ref in (listener.get("tls") or {}).get("certificateRefs") or [])
+        host = listener.get("hostname", "*")
+        result[(subject, f"listener {protocol}[{seen[protocol]}]")] = (
+            f"{listener.get('protocol')} {host}:{listener.get('port')}" + (f" tls={refs}" if refs else "")
+        )
+    issuer = _annotations(body).get("cert-manager.io/cluster-issuer")
+    if issuer:
+        result[(subject, "certificate issuer")] = issuer
+    return result
+
+
 def _cpu_target(spec: Mapping[str, Any]) -> str:
     for metric in spec.get("metrics") or []:
         resource = metric.get("resource") or {}
@@ -111,12 +165,13 @@ def _cpu_target(spec: Mapping[str, Any]) -> str:
 def _route(body: Mapping[str, Any]) -> str:
     spec = body.get("spec") or {}
     if body.get("kind") == "Ingress":
+        tls_secrets = ",".join(t.get("secretName", "") for t in spec.get("tls") or [])
         hosts = [
             f"{rule.get('host')}{path.get('path')}"
             for rule in spec.get("rules") or []
             for path in (rule.get("http") or {}).get("paths") or []
         ]
-        tls = " (tls)" if spec.get("tls") else ""
+        tls = f" (tls={tls_secrets})" if tls_secrets else ""
         return ", ".join(hosts) + tls
     paths = [m["path"]["value"] for rule in spec.get("rules") or [] for m in rule.get("matches") or [] if "path" in m]
     return ", ".join(f"{host}{path}" for host in spec.get("hostnames") or [] for path in paths)
@@ -142,6 +197,8 @@ def _egress(body: Mapping[str, Any]) -> str:
 
 
 def _fluent_bit(body: Mapping[str, Any]) -> Settings:
+    if not _name(body).startswith("fluent-bit-config-"):
+        return {}
     (text,) = (body.get("data") or {}).values()
     config = yaml.safe_load(text) or {}
     result: Settings = {}
@@ -171,7 +228,14 @@ def _role(body: Mapping[str, Any], bodies: list[dict[str, Any]]) -> str:
 
 
 def _app(body: Mapping[str, Any]) -> str:
-    return f"app {_labels(body).get('app.kubernetes.io/name', _name(body))}"
+    labels = _labels(body)
+    # The Gateway's own objects (its redirect route) belong to the gateway, not to an app.
+    kind = "gateway" if labels.get("app.kubernetes.io/component") == "gateway" else "app"
+    return f"{kind} {labels.get('app.kubernetes.io/name', _name(body))}"
+
+
+def _annotations(body: Mapping[str, Any]) -> Mapping[str, str]:
+    return (body.get("metadata") or {}).get("annotations") or {}
 
 
 def _labels(body: Mapping[str, Any]) -> Mapping[str, str]:

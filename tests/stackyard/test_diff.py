@@ -90,6 +90,22 @@ class TestEnvdiff:
         assert differences[("chart traefik", "service.spec.type")] == ("NodePort", "LoadBalancer")
         assert differences[("chart kube-prometheus-stack", "prometheus.prometheusSpec.retention")] == ("2d", "30d")
 
+    def test_namespaces_high_availability_tls_and_the_gateway_are_compared(
+        self, rendered: dict[str, Rendering]
+    ) -> None:
+        differences = {
+            (d.subject, d.setting): (d.left, d.right)
+            for d in diff_settings(from_rendering(rendered["dev"]), from_rendering(rendered["staging"]))
+        }
+        assert differences[("namespace apps", "name")] == ("shop-dev", "shop-staging")
+        assert differences[("namespace apps", "high availability")] == ("false", "true")
+        assert differences[("gateway public", "certificate issuer")] == (None, "letsencrypt-staging")
+        assert differences[("gateway public", "listener HTTPS[0]")] == (
+            None,
+            "HTTPS shop.staging.example.com:8443 tls=shop-tls",
+        )
+        assert not [key for key in differences if key[0] == "app public"]
+
     def test_a_stack_compared_with_its_own_export_has_no_differences(
         self, rendered: dict[str, Rendering], tmp_path: Path
     ) -> None:

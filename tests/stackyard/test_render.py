@@ -140,8 +140,10 @@ class TestCli:
         assert not (tmp_path / "out").exists()
 
     def test_an_unknown_stack_lists_the_stacks_there_are(self, capsys: pytest.CaptureFixture[str]) -> None:
-        assert main(["render", "qa", "--project", str(ROOT), "--out", "unused"]) == EXIT_BAD_INPUT
-        assert "stacks here: dev, prod, staging" in capsys.readouterr().err
+        assert main(["render", "nosuchstack", "--project", str(ROOT), "--out", "unused"]) == EXIT_BAD_INPUT
+        listed = capsys.readouterr().err.split("stacks here: ")[1].split("\n")[0]
+        assert all(stack in listed.split(", ") for stack in STACKS)
+        assert not (Path.cwd() / "unused").exists()
 
     def test_a_bad_stack_name_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as exit_info:
@@ -211,7 +213,7 @@ class TestSeveralStacks:
     def test_rendering_several_stacks_at_once_gives_the_files_of_one_at_a_time(self, tmp_path: Path) -> None:
         # A process of its own: the parallel path forks only where no other thread runs, unlike here.
         together = tmp_path / "together"
-        command = [sys.executable, "-m", "stackyard", "render", "dev", "staging", "prod", "--out", str(together)]
+        command = [sys.executable, "-m", "stackyard", "render", *STACKS, "--out", str(together)]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr
         out = result.stdout
