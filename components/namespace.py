@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import pulumi
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.networking.v1 as networking
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from . import labels
 from ._args import Args
 from .labels import policy_exception
-from .network_policy import allow_dns_spec, default_deny_spec
+from .network_policy import allow_dns_spec, cidr_block, default_deny_spec
 from .validation import DnsLabel, LabelMap, LabelValue, Quantity, quantity_value
 
 TYPE_TOKEN = "stackyard:index:AppNamespace"
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
+CidrBlock = Annotated[str, AfterValidator(cidr_block)]
 
 
 def _check_not_above(low_name: str, low: str, high_name: str, high: str) -> None:
@@ -134,6 +135,9 @@ class AppNamespaceArgs(Args):
     allow_dns: bool = True
     """Whether every pod may query the cluster DNS in kube-system on port 53, UDP and TCP
     (NetworkPolicy ``allow-dns``). Default: true."""
+    dns_cache_cidrs: list[CidrBlock] = []
+    """More DNS servers ``allow-dns`` lets pods reach on port 53, e.g. NodeLocal DNSCache's
+    link-local ``169.254.20.10/32``, which the cluster-DNS pod selector does not cover. Default: none."""
 
 
 def platform_namespace_args(
@@ -193,7 +197,7 @@ class AppNamespace(pulumi.ComponentResource):
         if args.default_deny:
             _policy(name, args.name, "default-deny", default_deny_spec(), inside)
         if args.allow_dns:
-            _policy(name, args.name, "allow-dns", allow_dns_spec(), inside)
+            _policy(name, args.name, "allow-dns", allow_dns_spec(list(args.dns_cache_cidrs)), inside)
         self.namespace_name = namespace.metadata.apply(lambda _: args.name)
         self.register_outputs({"namespace_name": self.namespace_name})
 

@@ -204,8 +204,11 @@ def default_deny_spec() -> networking.NetworkPolicySpecArgs:
     return networking.NetworkPolicySpecArgs(pod_selector=meta.LabelSelectorArgs(), policy_types=["Ingress", "Egress"])
 
 
-def allow_dns_spec() -> networking.NetworkPolicySpecArgs:
-    """Lets every pod resolve names through the cluster DNS, over UDP and TCP."""
+def allow_dns_spec(extra_cidrs: list[str] | None = None) -> networking.NetworkPolicySpecArgs:
+    """Lets every pod resolve names through the cluster DNS, and any node-local cache, over UDP and TCP."""
+    caches = [
+        networking.NetworkPolicyPeerArgs(ip_block=networking.IPBlockArgs(cidr=cidr)) for cidr in extra_cidrs or []
+    ]
     return networking.NetworkPolicySpecArgs(
         pod_selector=meta.LabelSelectorArgs(),
         policy_types=["Egress"],
@@ -215,12 +218,19 @@ def allow_dns_spec() -> networking.NetworkPolicySpecArgs:
                     networking.NetworkPolicyPeerArgs(
                         namespace_selector=meta.LabelSelectorArgs(match_labels={NAMESPACE_NAME_LABEL: DNS_NAMESPACE}),
                         pod_selector=meta.LabelSelectorArgs(match_labels=DNS_POD_LABELS),
-                    )
+                    ),
+                    *caches,
                 ],
                 ports=_ports([Port.udp(53), Port.tcp(53)]),
             )
         ],
     )
+
+
+def cidr_block(value: str) -> str:
+    """A network in CIDR notation, such as ``169.254.20.10/32``."""
+    _check_cidr_with_exceptions(value, [])
+    return value
 
 
 def app_policy_spec(

@@ -63,6 +63,12 @@ class TestAppNamespace:
             "type": "Container",
         }
 
+    def test_allow_dns_can_include_a_node_local_dns_cache(self) -> None:
+        (rule,) = build(dns_cache_cidrs=["169.254.20.10/32"]).get("NetworkPolicy", "allow-dns")["spec"]["egress"]
+        assert rule["to"][1] == {"ipBlock": {"cidr": "169.254.20.10/32"}}
+        with pytest.raises(ValidationError, match="is not a valid network"):
+            AppNamespaceArgs(name="shop", dns_cache_cidrs=["169.254.20.10/33"])
+
     def test_quota_limit_range_and_policies_can_be_switched_off(self) -> None:
         objects = build(quota=None, container_defaults=None, default_deny=False, allow_dns=False)
         assert objects.kinds() == ["Namespace"]
