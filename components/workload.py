@@ -361,23 +361,18 @@ def _pod_spec(args: AppArgs, env_map_name: str | None) -> core.PodSpecArgs:
                 for secret in args.secret_files
             ),
         ],
+        # Across nodes, and across zones where nodes carry the well-known label (a single-zone
+        # cluster ignores that one).
         topology_spread_constraints=[
             core.TopologySpreadConstraintArgs(
                 max_skew=1,
-                topology_key="kubernetes.io/hostname",
+                topology_key=topology_key,
                 when_unsatisfiable="ScheduleAnyway",
                 label_selector=meta.LabelSelectorArgs(match_labels=args.selector),
                 # Counts only the pods of the current ReplicaSet, so a rollout is not skewed by the old one.
                 match_label_keys=["pod-template-hash"],
-            ),
-            # Across zones too, where nodes carry the well-known label; a single-zone cluster ignores it.
-            core.TopologySpreadConstraintArgs(
-                max_skew=1,
-                topology_key="topology.kubernetes.io/zone",
-                when_unsatisfiable="ScheduleAnyway",
-                label_selector=meta.LabelSelectorArgs(match_labels=args.selector),
-                match_label_keys=["pod-template-hash"],
-            ),
+            )
+            for topology_key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
         ],
     )
 
