@@ -8,7 +8,10 @@ and measures, as whole processes, repeated, median wall time:
 - the floor: the same objects built as plain dicts and dumped with PyYAML's C dumper;
 - ``kubectl kustomize`` on an equivalent base/overlays tree, when kubectl is installed.
 
-Peak RSS is the whole process tree's, sampled every 5 ms with psutil.
+The three take turns within each repetition, and the disk is synced before every run.
+
+Peak RSS and PSS are the whole process tree's, sampled with psutil every 10 and 100 ms (``pss_mib`` is
+printed last: it counts the pages forked workers share with their parent once, RSS once per process).
 
     .venv/bin/python bench/render_bench.py --sizes 1,10,50,200 [--repeat 3]
 """
@@ -17,13 +20,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -32,6 +38,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 ENVS = ("dev", "staging", "prod")
 PYTHON = sys.executable
+#: How often the tree's memory is sampled: often enough for a phase of a few hundred ms, rarely
+#: enough that sampling (which reads /proc) does not steal much of the two cores from the render.
+SAMPLE_SECONDS = 0.01
+#: PSS is sampled on every tenth sample only (every 100 ms).
+PSS_EVERY = 10
 
 
 def app_config(index: int, env: str) -> dict[str, object]:
@@ -157,37 +168,93 @@ def make_kustomize_tree(folder: Path, size: int) -> list[Path]:
     return overlays
 
 
-def measure(commands: list[list[str]], cwd: Path) -> tuple[float, float]:
-    """Run the commands in parallel as whole processes; wall seconds and peak tree RSS in MiB."""
+def measure(commands: list[list[str]], cwd: Path) -> tuple[float, float, float]:
+    """Run the commands in parallel as whole processes; wall seconds, peak tree RSS and PSS in MiB.
+
+    RSS counts a page shared by several processes (a forked worker's inherited imports) once per
+    process; PSS divides it among them, so its sum is what the tree really occupies.
+    """
     with contextlib.ExitStack() as stack:
         # stderr goes to files, not pipes: a chatty process must never block on a full pipe.
         logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in commands]
+        # Flush what earlier runs wrote, or the kernel makes this run wait for their writeback:
+        # measured, the floor took 0.4 s or 2.3 s for the same files depending on what ran before.
+        os.sync()
         start = time.perf_counter()
         processes = [
             psutil.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
             for command, log in zip(commands, logs, strict=True)
         ]
-        peak = 0
-        while any(p.poll() is None for p in processes):
-            rss = 0
+        peak_rss = peak_pss = 0
+        for sample in itertools.count():
+            if all(p.poll() is not None for p in processes):
+                break
+            # PSS reads every mapping of every process (/proc/<pid>/smaps_rollup), which would take
+            # a good part of a core if done as often as RSS (one small file per process).
+            with_pss = sample % PSS_EVERY == 0
+            rss = pss = 0
             for process in processes:
                 with contextlib.suppress(psutil.Error):
-                    rss += process.memory_info().rss + sum(
-                        child.memory_info().rss for child in process.children(recursive=True)
-                    )
-            peak = max(peak, rss)
-            time.sleep(0.005)
+                    for member in [process, *process.children(recursive=True)]:
+                        if with_pss:
+                            memory = member.memory_full_info()
+                            rss, pss = rss + memory.rss, pss + memory.pss
+                        else:
+                            rss += member.memory_info().rss
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(SAMPLE_SECONDS)
         wall = time.perf_counter() - start
         for process, log in zip(processes, logs, strict=True):
             if process.returncode != 0:
                 log.seek(0)
                 raise SystemExit(f"{' '.join(process.args)} failed:\n{log.read().decode()[-2000:]}")
-    return wall, peak / 2**20
+    return wall, peak_rss / 2**20, peak_pss / 2**20
 
 
-def median_run(make_commands, cwd: Path, repeat: int) -> tuple[float, float]:
-    runs = [measure(make_commands(attempt), cwd) for attempt in range(repeat)]
-    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+def measure_size(work: Path, size: int, repeat: int, kubectl: str | None) -> dict[str, object]:
+    """One line of figures for ``size`` apps per environment.
+
+    The tools take turns within each repetition (stackyard, floor, kustomize, then again), so that
+    a slow spell of these shared machines (the disk above all) hits each of them alike.
+    """
+    project = make_project(work, size)
+    tools: dict[str, Callable[[int], list[list[str]]]] = {
+        "stackyard": lambda attempt: [
+            [
+                PYTHON,
+                "-m",
+                "stackyard",
+                "render",
+                *ENVS,
+                "--project",
+                str(project),
+                "--out",
+                str(work / f"out-{size}-{attempt}"),
+            ]
+        ],
+        "floor": lambda attempt: [
+            [PYTHON, str(ROOT / "bench" / "floor.py"), str(work / f"floor-{size}-{attempt}"), str(size)]
+        ],
+    }
+    if kubectl:
+        overlays = make_kustomize_tree(work, size)
+        tools["kustomize"] = lambda _attempt: [[kubectl, "kustomize", str(overlay)] for overlay in overlays]
+    runs: dict[str, list[tuple[float, float, float]]] = {tool: [] for tool in tools}
+    for attempt in range(repeat):
+        for tool, commands in tools.items():
+            runs[tool].append(measure(commands(attempt), ROOT))
+    wall = {tool: statistics.median(run[0] for run in measured) for tool, measured in runs.items()}
+    objects = sum(1 for _ in (work / f"out-{size}-0").glob("*/1-manifest/*.yaml")) // len(ENVS)
+    return {
+        "N": size,
+        "objects": objects,
+        "wall_s": round(wall["stackyard"], 3),
+        "rss_mib": round(max(run[1] for run in runs["stackyard"])),
+        "ms_per_object": round(1000 * wall["stackyard"] / (objects * len(ENVS)), 3),
+        "floor_ratio": round(wall["stackyard"] / wall["floor"], 2),
+        "kustomize_ratio": f"{wall['stackyard'] / wall['kustomize']:.2f}" if "kustomize" in wall else "n/a",
+        "pss_mib": round(max(run[2] for run in runs["stackyard"])),
+    }
 
 
 def main() -> None:
@@ -200,39 +267,8 @@ def main() -> None:
     kubectl = shutil.which("kubectl", path=str(Path(PYTHON).parent)) or shutil.which("kubectl")
     results = []
     with tempfile.TemporaryDirectory(prefix="stackyard-bench-") as scratch:
-        work = Path(scratch)
         for size in sizes:
-            project = make_project(work, size)
-
-            def stackyard(attempt: int, size: int = size, project: Path = project) -> list[list[str]]:
-                out = work / f"out-{size}-{attempt}"
-                return [[PYTHON, "-m", "stackyard", "render", *ENVS, "--project", str(project), "--out", str(out)]]
-
-            wall, rss = median_run(stackyard, ROOT, args.repeat)
-            objects = sum(1 for _ in (work / f"out-{size}-0").glob("*/1-manifest/*.yaml")) // len(ENVS)
-
-            def floor(attempt: int, size: int = size) -> list[list[str]]:
-                return [[PYTHON, str(ROOT / "bench" / "floor.py"), str(work / f"floor-{size}-{attempt}"), str(size)]]
-
-            floor_wall, _ = median_run(floor, ROOT, args.repeat)
-            kustomize_ratio = "n/a"
-            if kubectl:
-                overlays = make_kustomize_tree(work, size)
-
-                def kustomize(_attempt: int, overlays: list[Path] = overlays) -> list[list[str]]:
-                    return [[kubectl, "kustomize", str(overlay)] for overlay in overlays]
-
-                kustomize_wall, _ = median_run(kustomize, ROOT, args.repeat)
-                kustomize_ratio = f"{wall / kustomize_wall:.2f}"
-            row = {
-                "N": size,
-                "objects": objects,
-                "wall_s": round(wall, 3),
-                "rss_mib": round(rss),
-                "ms_per_object": round(1000 * wall / (objects * len(ENVS)), 3),
-                "floor_ratio": round(wall / floor_wall, 2),
-                "kustomize_ratio": kustomize_ratio,
-            }
+            row = measure_size(Path(scratch), size, args.repeat, kubectl)
             results.append(row)
             print(" ".join(f"{key}={value}" for key, value in row.items()), flush=True)
     if args.json:

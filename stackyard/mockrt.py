@@ -7,6 +7,7 @@ touch lives here: an SDK upgrade should only ever need this module changed.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -152,13 +153,31 @@ def evaluate(
         logger=logger,
         monitor=_RecordingMonitor(run),
     )
-    with _without_source_positions():
+    with _without_source_positions(), without_cyclic_gc():
         try:
             program()
         finally:
             # Even a failed program may have queued registrations; drain them so the next run starts clean.
             _sync_await(sdk_stack.wait_for_rpcs())
     return run
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the duration, then restore its previous state.
+
+    A program run allocates hundreds of thousands of objects that live until it ends (typed args,
+    outputs, futures), and the collector rescans them all each time its thresholds trip: measured,
+    half of the run at 200 apps. Reference counting still frees everything else at once; the few
+    cycles left (asyncio futures and their callbacks) wait for the next collection after the run.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager

@@ -47,7 +47,7 @@ class TestDistribution:
         for package in ("stackyard", "stackyard_components", "stackyard_policy"):
             assert f"{package}/py.typed" in names
         entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-        assert "stackyard = stackyard.cli:main" in entry_points
+        assert "stackyard = stackyard.__main__:run" in entry_points
 
     def test_the_version_is_single_sourced(self, dist: Path) -> None:
         match = re.search(r'__version__ = "([^"]+)"', (ROOT / "components" / "_version.py").read_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stackyard import mockrt
 from stackyard.cli import EXIT_BAD_INPUT, main
 from stackyard.project import placeholder
 from stackyard.render import EXPORT_MARKER, Rendering, evaluate_stack, write_rendering
@@ -223,6 +225,23 @@ class TestSeveralStacks:
             assert main(["render", stack, "--project", str(ROOT), "--out", str(alone)]) == 0
             assert tree(together / stack) == tree(alone)
 
+    def test_a_render_process_that_dies_fails_its_stack_and_the_others_still_render(
+        self, project: Path, tmp_path: Path
+    ) -> None:
+        # Not an exception the program raises (those are reported like a single render's) but a
+        # process gone without a word, as after a segfault or the OOM killer.
+        main_file = project / "__main__.py"
+        dies_in_staging = "import os\n\nimport pulumi\n\nif pulumi.get_stack() == 'staging':\n    os._exit(7)\n"
+        main_file.write_text(main_file.read_text().replace("import pulumi\n", dies_in_staging))
+        out = tmp_path / "out"
+        command = [sys.executable, "-m", "stackyard", "render", *STACKS, "--project", str(project), "--out", str(out)]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        assert result.returncode == 1, result.stderr
+        assert "staging: the render process exited with status 7 before reporting" in " ".join(result.stderr.split())
+        assert not (out / "staging").exists()
+        for stack in set(STACKS) - {"staging"}:
+            assert (out / stack / "index.json").is_file()
+
     def test_a_failing_stack_fails_the_run_and_the_others_still_render(
         self, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -233,3 +252,17 @@ class TestSeveralStacks:
         assert "staging: invalid stack configuration" in capsys.readouterr().err
         assert (out / "dev" / "index.json").is_file()
         assert not (out / "staging").exists()
+
+
+class TestProgramRun:
+    def test_the_cyclic_collector_is_paused_while_the_program_runs_and_restored_after(self) -> None:
+        seen: list[bool] = []
+        was_enabled = gc.isenabled()
+        try:
+            for enabled in (True, False):
+                (gc.enable if enabled else gc.disable)()
+                mockrt.evaluate(lambda: seen.append(gc.isenabled()), project="p", stack="s", config={}, secret_keys=[])
+                assert gc.isenabled() is enabled
+        finally:
+            (gc.enable if was_enabled else gc.disable)()
+        assert seen == [False, False]
