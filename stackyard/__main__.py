@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
+import os
 import sys
 
 
@@ -17,7 +20,23 @@ def run() -> None:
     gc.disable()
     from .cli import main  # noqa: PLC0415 - imported once the collector is off
 
-    sys.exit(main())
+    _exit_at_once(main())
+
+
+def _exit_at_once(code: int) -> None:
+    """Exit without tearing the interpreter down object by object.
+
+    The teardown frees every object the run made and runs a last full collection: measured, about
+    0.5 s after rendering three stacks of 50 apps, a fifth of the whole command. Nothing is lost by
+    skipping it: every file is written and closed by now, the worker processes have been joined,
+    and what is still buffered (logging, stdout, stderr) is flushed here.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe or stream (``| head``) has no reader left to tell.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

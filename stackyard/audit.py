@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import kubernetes_validate
-import kubernetes_validate.utils
-
 from .policies import RULES, Finding, evaluate
 from .views import ExportView
 
@@ -16,6 +13,8 @@ DEFAULT_KUBERNETES_VERSION = "1.36"
 
 def supported_versions() -> tuple[str, str]:
     """The oldest and newest Kubernetes minor versions whose schemas kubernetes-validate ships."""
+    import kubernetes_validate.utils  # noqa: PLC0415 - loaded by audits only, not by every command
+
     versions = sorted({".".join(v.split(".")[:2]) for v in kubernetes_validate.utils.all_versions()}, key=_minor)
     return versions[0], versions[-1]
 
@@ -60,6 +59,8 @@ class AuditReport:
 
 def audit(view: ExportView, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> AuditReport:
     """Run every policy and kubernetes-validate ``--strict`` over the view."""
+    import kubernetes_validate  # noqa: PLC0415 - see supported_versions
+
     findings = evaluate(view.bodies())
     schema_errors: list[SchemaError] = []
     unchecked: list[str] = []
