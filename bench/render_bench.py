@@ -13,7 +13,11 @@ The three take turns within each repetition, and the disk is synced before every
 Peak RSS and PSS are the whole process tree's, sampled with psutil every 10 and 100 ms (``pss_mib`` is
 printed last: it counts the pages forked workers share with their parent once, RSS once per process).
 
-    .venv/bin/python bench/render_bench.py --sizes 1,10,50,200 [--repeat 3]
+    .venv/bin/python bench/render_bench.py --sizes 1,10,50,200 [--repeat 3] [--scratch /dev/shm]
+
+On these shared machines the time to create files swings by a factor of five from one minute to the
+next; ``--scratch /dev/shm`` writes every tool's output to memory instead, so that the ratios
+compare the tools rather than the disk's mood.
 """
 
 from __future__ import annotations
@@ -262,11 +266,20 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,50,200", help="apps per environment, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument(
+        "--scratch",
+        metavar="DIR",
+        type=Path,
+        help="where the projects and outputs go (default: the system's temp folder); "
+        "a tmpfs such as /dev/shm takes the disk's swings out of the figures",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     kubectl = shutil.which("kubectl", path=str(Path(PYTHON).parent)) or shutil.which("kubectl")
     results = []
-    with tempfile.TemporaryDirectory(prefix="stackyard-bench-") as scratch:
+    if args.scratch is not None and not args.scratch.is_dir():
+        parser.error(f"--scratch {str(args.scratch)!r}: not a folder")
+    with tempfile.TemporaryDirectory(prefix="stackyard-bench-", dir=args.scratch) as scratch:
         for size in sizes:
             row = measure_size(Path(scratch), size, args.repeat, kubectl)
             results.append(row)

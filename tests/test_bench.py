@@ -21,6 +21,7 @@ LINE = re.compile(
 def test_the_benchmark_prints_one_line_per_size_in_the_agreed_form(tmp_path: Path) -> None:
     figures = tmp_path / "figures.json"
     command = [sys.executable, "bench/render_bench.py", "--sizes", "1", "--repeat", "1", "--json", str(figures)]
+    command += ["--scratch", str(tmp_path)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)
     assert result.returncode == 0, result.stderr
     (line,) = result.stdout.splitlines()
@@ -41,3 +42,12 @@ def test_the_floor_writes_the_same_kinds_as_an_app_of_the_stack(tmp_path: Path) 
     assert kinds >= {"Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
     assert kinds >= {"Ingress", "NetworkPolicy"}
     assert len(files) == 2 * len(kinds)
+
+
+def test_a_scratch_folder_that_does_not_exist_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    command = [sys.executable, "bench/render_bench.py", "--sizes", "1", "--scratch", str(missing)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 2
+    assert f"--scratch '{missing}': not a folder" in result.stderr
+    assert result.stdout == ""
