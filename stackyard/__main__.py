@@ -20,7 +20,13 @@ def run() -> None:
     gc.disable()
     from .cli import main  # noqa: PLC0415 - imported once the collector is off
 
-    _exit_at_once(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        # A normal exit, not _exit_at_once: its exit handlers stop any render process still running.
+        sys.stderr.write("stackyard: interrupted\n")
+        sys.exit(130)
+    _exit_at_once(code)
 
 
 def _exit_at_once(code: int) -> None:

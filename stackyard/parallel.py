@@ -111,7 +111,12 @@ def _start_worker(project_dir: Path, share: list[tuple[str, Path]]) -> _Worker:
 
 
 def _render_share(project_dir: Path, share: list[tuple[str, Path]], results: Connection) -> None:
-    results.send([_render_one(project_dir, stack, out_dir) for stack, out_dir in share])
+    try:
+        outcomes = [_render_one(project_dir, stack, out_dir) for stack, out_dir in share]
+    except KeyboardInterrupt:
+        # Ctrl-C reaches every process of the group: the parent says so once, workers stay quiet.
+        os._exit(130)
+    results.send(outcomes)
     results.close()
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -241,6 +244,32 @@ class TestSeveralStacks:
         assert not (out / "staging").exists()
         for stack in set(STACKS) - {"staging"}:
             assert (out / stack / "index.json").is_file()
+
+    def test_ctrl_c_stops_every_render_process_quietly_and_writes_nothing(self, project: Path, tmp_path: Path) -> None:
+        started = tmp_path / "started"
+        started.mkdir()
+        # Each stack's program says it has started, then waits to be interrupted.
+        waits = (
+            "import time\nfrom pathlib import Path\n\nimport pulumi\n\n"
+            f"Path({str(started)!r}, pulumi.get_stack()).touch()\ntime.sleep(60)\n"
+        )
+        main_file = project / "__main__.py"
+        main_file.write_text(main_file.read_text().replace("import pulumi\n", waits))
+        out = tmp_path / "out"
+        command = [sys.executable, "-m", "stackyard", "render", *STACKS, "--project", str(project), "--out", str(out)]
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        deadline = time.monotonic() + 60
+        while len(list(started.iterdir())) < len(STACKS) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sorted(path.name for path in started.iterdir()) == sorted(STACKS)
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130
+        assert stderr == "stackyard: interrupted\n"
+        assert not out.exists()
+        assert not [path for path in tmp_path.iterdir() if path.name.startswith(".out.")]
 
     def test_a_failing_stack_fails_the_run_and_the_others_still_render(
         self, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
