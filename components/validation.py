@@ -137,7 +137,7 @@ def _official_quantity_parser() -> Callable[[str], Decimal]:
     if module is None:
         try:
             module = _load_module_file("kubernetes", "utils/quantity.py")
-        except (ImportError, OSError, SyntaxError):
+        except Exception:  # whatever went wrong, the usual import is the answer
             module = importlib.import_module("kubernetes.utils.quantity")
     parser: Callable[[str], Decimal] = module.parse_quantity
     return parser

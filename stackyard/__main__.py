@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import os
 import sys
+
+from . import interrupts
 
 
 def run() -> None:
@@ -18,14 +19,15 @@ def run() -> None:
     # it stays off; reference counting still frees everything else at once, and the few cycles left
     # (asyncio futures and their callbacks) cost a few percent of the peak memory.
     gc.disable()
-    from .cli import main  # noqa: PLC0415 - imported once the collector is off
-
+    interrupts.stop_once()
     try:
+        from .cli import main  # noqa: PLC0415 - imported once the collector is off
+
         code = main()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interruption:
         # A normal exit, not _exit_at_once: its exit handlers stop any render process still running.
         sys.stderr.write("stackyard: interrupted\n")
-        sys.exit(130)
+        sys.exit(interruption.exit_code if isinstance(interruption, interrupts.Interrupted) else 130)
     _exit_at_once(code)
 
 
@@ -39,9 +41,11 @@ def _exit_at_once(code: int) -> None:
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        # A closed pipe or stream (``| head``) has no reader left to tell.
-        with contextlib.suppress(OSError, ValueError):
+        try:
             stream.flush()
+        except (OSError, ValueError):
+            # Output was lost (a full disk, a closed pipe as with ``| head``): exit as Python does then.
+            code = code or 120
     os._exit(code)
 
 

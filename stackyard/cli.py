@@ -22,7 +22,7 @@ from .diff import diff_exports
 from .envdiff import diff_settings
 from .manifests import SecretLeakError
 from .mockrt import Registration
-from .parallel import RenderOutcome, render_stacks
+from .parallel import RenderOutcome, default_processes, render_stacks
 from .project import ProjectError
 from .render import RenderError, Rendering, check_output_dir, evaluate_stack
 from .views import from_directory, from_rendering, is_export_dir, resolve
@@ -96,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="output folder, replaced as a whole (default: out/<stack>); with several stacks, DIR/<stack>",
     )
+    render.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help=f"how many stacks render at once, each in a process holding it in memory "
+        f"(default: one more than the cores, here {default_processes()})",
+    )
     audit.add_argument(
         "--kubernetes-version",
         default=auditing.DEFAULT_KUBERNETES_VERSION,
@@ -107,6 +114,16 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--against", metavar="DIR", help="the previous export (default: out/<stack>)")
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences (a drift gate)")
     return parser
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a whole number of processes, 1 or more")
+    return number
 
 
 def _version() -> str:
@@ -143,7 +160,7 @@ def _render(args: argparse.Namespace, consoles: _Consoles) -> int:
     for out_dir in targets.values():
         check_output_dir(out_dir.resolve())
     exit_code = 0
-    for outcome in render_stacks(Path(args.project), targets):
+    for outcome in render_stacks(Path(args.project), targets, processes=args.jobs):
         if outcome.error:
             consoles.err.print(f"[bold red]error:[/] {escape(outcome.stack)}: {escape(outcome.error)}")
             exit_code = max(exit_code, _ERROR_EXIT_CODES[outcome.error_kind])

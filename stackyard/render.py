@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import export, mockrt
+from . import export, interrupts, mockrt
 from .manifests import Manifest, dump, is_manifest, secret_values, to_manifest
 from .project import StackInputs, load_stack
 from .records import Record, is_recorded, to_record
@@ -135,9 +135,15 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
     previous = out_dir.with_name(f".{out_dir.name}.previous")
     if previous.exists():
         shutil.rmtree(previous)
-    if out_dir.exists():
-        out_dir.rename(previous)
-    staging.rename(out_dir)
+    with interrupts.deferred():  # never between the two renames: that would leave no export at all
+        if out_dir.exists():
+            out_dir.rename(previous)
+        try:
+            staging.rename(out_dir)
+        except OSError:
+            if previous.exists():
+                previous.rename(out_dir)
+            raise
     if previous.exists():
         shutil.rmtree(previous)
 

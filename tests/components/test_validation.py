@@ -37,3 +37,21 @@ def test_importing_the_components_does_not_load_the_kubernetes_client() -> None:
     code = "import sys, components; print(sorted(m for m in sys.modules if m.split('.')[0] == 'kubernetes'))"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_should_loading_the_parser_on_its_own_fail_the_usual_import_takes_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    def moved(package: str, relative: str) -> None:
+        raise AttributeError(f"{package} has no {relative}")
+
+    monkeypatch.delitem(sys.modules, "kubernetes.utils.quantity", raising=False)
+    monkeypatch.setattr(validation, "_load_module_file", moved)
+    parser = validation._official_quantity_parser()
+    assert parser.__module__ == "kubernetes.utils.quantity"
+    assert [parser(value) for value in SAMPLES] == [official_parse_quantity(value) for value in SAMPLES]
+
+
+def test_on_its_own_the_parser_is_loaded_from_the_clients_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "kubernetes.utils.quantity", raising=False)
+    parser = validation._official_quantity_parser()
+    assert parser.__module__ == "components.validation._kubernetes_quantity"
+    assert [parser(value) for value in SAMPLES] == [official_parse_quantity(value) for value in SAMPLES]

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -126,6 +127,30 @@ class TestRenderSafety:
         assert not stale.exists()
         assert (out / EXPORT_MARKER).is_file()
 
+    def test_an_interruption_during_the_swap_waits_until_the_new_export_is_in_place(
+        self, rendered: dict[str, Rendering], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        out = tmp_path / "out"
+        write_rendering(rendered["dev"], out)
+        (out / "1-manifest" / "stale.yaml").write_text("kind: Stale\n")
+        rename = Path.rename
+
+        def rename_then_get_interrupted(source: Path, target: Path) -> Path:
+            # The signal arrives between the two renames of the swap: the old export is moved aside
+            # and the new one not yet moved in.
+            moved = rename(source, target)
+            if target.name.endswith(".previous"):
+                os.kill(os.getpid(), signal.SIGINT)
+            return moved
+
+        monkeypatch.setattr(Path, "rename", rename_then_get_interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            write_rendering(rendered["dev"], out)
+        monkeypatch.undo()
+        assert tree(out) == {path: text.encode() for path, text in rendered["dev"].files().items()} | {
+            EXPORT_MARKER: (out / EXPORT_MARKER).read_bytes()
+        }
+
 
 class TestCli:
     def test_bad_config_prints_every_problem_without_a_traceback(
@@ -155,6 +180,19 @@ class TestCli:
             main(["render", "../etc", "--project", str(ROOT)])
         assert exit_info.value.code == 2
         assert "a stack name has" in capsys.readouterr().err
+
+    @pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+    def test_jobs_must_be_a_whole_number_of_processes(self, jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["render", "dev", "staging", "--jobs", jobs])
+        assert exit_info.value.code == EXIT_BAD_INPUT
+        assert f"argument --jobs: '{jobs}': expected a whole number of processes, 1 or more" in capsys.readouterr().err
+
+    def test_one_job_renders_several_stacks_one_after_another(self, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        assert main(["render", "dev", "staging", "--jobs", "1", "--project", str(ROOT), "--out", str(out)]) == 0
+        assert (out / "dev" / "index.json").is_file()
+        assert (out / "staging" / "index.json").is_file()
 
     def test_a_missing_project_file_is_reported(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["preview", "dev", "--project", str(tmp_path)]) == EXIT_BAD_INPUT
@@ -214,6 +252,12 @@ class TestInputChecks:
         assert "uses Secret 'api-databse', which stackyard:secrets does not create" in err
 
 
+def _prepend_to_program(project: Path, prologue: str) -> None:
+    """Put ``prologue`` (which imports pulumi itself) at the top of the project's program."""
+    main_file = project / "__main__.py"
+    main_file.write_text(main_file.read_text().replace("import pulumi\n", prologue))
+
+
 class TestSeveralStacks:
     def test_rendering_several_stacks_at_once_gives_the_files_of_one_at_a_time(self, tmp_path: Path) -> None:
         # A process of its own: the parallel path forks only where no other thread runs, unlike here.
@@ -228,46 +272,60 @@ class TestSeveralStacks:
             assert main(["render", stack, "--project", str(ROOT), "--out", str(alone)]) == 0
             assert tree(together / stack) == tree(alone)
 
-    def test_a_render_process_that_dies_fails_its_stack_and_the_others_still_render(
-        self, project: Path, tmp_path: Path
-    ) -> None:
+    def test_a_render_process_that_dies_loses_only_its_own_stack(self, project: Path, tmp_path: Path) -> None:
         # Not an exception the program raises (those are reported like a single render's) but a
-        # process gone without a word, as after a segfault or the OOM killer.
-        main_file = project / "__main__.py"
-        dies_in_staging = "import os\n\nimport pulumi\n\nif pulumi.get_stack() == 'staging':\n    os._exit(7)\n"
-        main_file.write_text(main_file.read_text().replace("import pulumi\n", dies_in_staging))
+        # process gone without a word, as after a segfault or the OOM killer. Five stacks, two
+        # processes at a time: qa's dies, the stacks before and after it still render.
+        for extra in ("qa", "uat"):
+            shutil.copy(project / "Pulumi.dev.yaml", project / f"Pulumi.{extra}.yaml")
+        stacks = [*STACKS, "qa", "uat"]
+        prologue = "import os\n\nimport pulumi\n\nif pulumi.get_stack() == 'qa':\n    os._exit(7)\n"
+        _prepend_to_program(project, prologue)
         out = tmp_path / "out"
-        command = [sys.executable, "-m", "stackyard", "render", *STACKS, "--project", str(project), "--out", str(out)]
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        command = [sys.executable, "-m", "stackyard", "render", *stacks, "--jobs", "2", "--project", str(project)]
+        result = subprocess.run([*command, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == 1, result.stderr
-        assert "staging: the render process exited with status 7 before reporting" in " ".join(result.stderr.split())
-        assert not (out / "staging").exists()
-        for stack in set(STACKS) - {"staging"}:
+        assert "qa: the render process exited with status 7 before reporting" in " ".join(result.stderr.split())
+        assert not (out / "qa").exists()
+        for stack in set(stacks) - {"qa"}:
             assert (out / stack / "index.json").is_file()
+            assert f"objects of stackyard/{stack} to" in result.stdout
 
-    def test_ctrl_c_stops_every_render_process_quietly_and_writes_nothing(self, project: Path, tmp_path: Path) -> None:
+    @pytest.mark.parametrize(
+        ("signal_number", "to_group", "exit_code"),
+        [(signal.SIGINT, True, 130), (signal.SIGTERM, False, 143)],
+        ids=["ctrl-c-to-the-whole-group", "sigterm-to-the-command-alone"],
+    )
+    def test_an_interrupted_render_stops_every_process_quietly_and_writes_nothing(
+        self, project: Path, tmp_path: Path, signal_number: int, to_group: bool, exit_code: int
+    ) -> None:
         started = tmp_path / "started"
         started.mkdir()
         # Each stack's program says it has started, then waits to be interrupted.
-        waits = (
+        prologue = (
             "import time\nfrom pathlib import Path\n\nimport pulumi\n\n"
             f"Path({str(started)!r}, pulumi.get_stack()).touch()\ntime.sleep(60)\n"
         )
-        main_file = project / "__main__.py"
-        main_file.write_text(main_file.read_text().replace("import pulumi\n", waits))
+        _prepend_to_program(project, prologue)
         out = tmp_path / "out"
         command = [sys.executable, "-m", "stackyard", "render", *STACKS, "--project", str(project), "--out", str(out)]
-        process = subprocess.Popen(
+        process = psutil.Popen(
             command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
         deadline = time.monotonic() + 60
         while len(list(started.iterdir())) < len(STACKS) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert sorted(path.name for path in started.iterdir()) == sorted(STACKS)
-        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+        workers = process.children()
+        assert workers
+        if to_group:
+            os.killpg(process.pid, signal_number)  # what a terminal's Ctrl-C does
+        else:
+            process.send_signal(signal_number)  # what a CI runner's cancel or `timeout` does
         _, stderr = process.communicate(timeout=60)
-        assert process.returncode == 130
+        assert process.returncode == exit_code
         assert stderr == "stackyard: interrupted\n"
+        assert not [worker for worker in workers if worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE]
         assert not out.exists()
         assert not [path for path in tmp_path.iterdir() if path.name.startswith(".out.")]
 
