@@ -10,7 +10,7 @@ and measures, as whole processes, repeated, median wall time:
 
 The three take turns within each repetition, and the disk is synced before every run.
 
-Peak RSS and PSS are the whole process tree's, sampled with psutil every 10 and 100 ms (``pss_mib`` is
+Peak RSS and PSS are the whole process tree's, sampled with psutil every 10 and 50 ms (``pss_mib`` is
 printed last: it counts the pages forked workers share with their parent once, RSS once per process).
 
     .venv/bin/python bench/render_bench.py --sizes 1,10,50,200 [--repeat 3] [--scratch /dev/shm]
@@ -45,8 +45,8 @@ PYTHON = sys.executable
 #: How often the tree's memory is sampled: often enough for a phase of a few hundred ms, rarely
 #: enough that sampling (which reads /proc) does not steal much of the two cores from the render.
 SAMPLE_SECONDS = 0.01
-#: PSS is sampled on every tenth sample only (every 100 ms).
-PSS_EVERY = 10
+#: PSS is sampled on every fifth sample only (every 50 ms).
+PSS_EVERY = 5
 
 
 def app_config(index: int, env: str) -> dict[str, object]:
