@@ -188,6 +188,20 @@ class TestCli:
         assert exit_info.value.code == EXIT_BAD_INPUT
         assert f"argument --jobs: '{jobs}': expected a whole number of processes, 1 or more" in capsys.readouterr().err
 
+    def test_the_command_exits_2_on_bad_input_and_flushes_what_it_printed(self, project: Path) -> None:
+        # Through `python -m stackyard`, which ends with os._exit: nothing buffered may be lost.
+        stack_file = project / "Pulumi.dev.yaml"
+        stack_file.write_text(stack_file.read_text().replace("replicas: 1", "replicas: -1", 1))
+        command = [sys.executable, "-m", "stackyard", "render", "dev", "--project", str(project)]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        assert result.returncode == EXIT_BAD_INPUT
+        assert "invalid stack configuration" in result.stderr
+        preview = [sys.executable, "-m", "stackyard", "preview", "staging", "--project", str(project)]
+        result = subprocess.run(preview, cwd=ROOT, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+        assert re.search(r"│ total +│ +\d+ │", result.stdout)
+        assert result.stdout.endswith("┘\n")  # the table's last line: the output was flushed whole
+
     def test_one_job_renders_several_stacks_one_after_another(self, tmp_path: Path) -> None:
         out = tmp_path / "out"
         assert main(["render", "dev", "staging", "--jobs", "1", "--project", str(ROOT), "--out", str(out)]) == 0
