@@ -192,7 +192,8 @@ class TestCli:
         # Through `python -m stackyard`, which ends with os._exit: nothing buffered may be lost.
         stack_file = project / "Pulumi.dev.yaml"
         stack_file.write_text(stack_file.read_text().replace("replicas: 1", "replicas: -1", 1))
-        command = [sys.executable, "-m", "stackyard", "render", "dev", "--project", str(project)]
+        out = project / "out"
+        command = [sys.executable, "-m", "stackyard", "render", "dev", "--project", str(project), "--out", str(out)]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == EXIT_BAD_INPUT
         assert "invalid stack configuration" in result.stderr
