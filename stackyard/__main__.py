@@ -28,7 +28,8 @@ def run() -> None:
         # A normal exit, not _exit_at_once: its exit handlers stop any render process still running.
         sys.stderr.write("stackyard: interrupted\n")
         sys.exit(interruption.exit_code if isinstance(interruption, interrupts.Interrupted) else 130)
-    _exit_at_once(code)
+    with interrupts.deferred():  # too late to be interrupted: all that is left is flushing
+        _exit_at_once(code)
 
 
 def _exit_at_once(code: int) -> None:

@@ -10,9 +10,11 @@ back for the few lines that must not be split.
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -44,12 +46,29 @@ def _raise_once(signum: int, _frame: FrameType | None) -> None:
 
 @contextmanager
 def deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back while the block runs; they are delivered right after it."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows has no signal masks: nothing to defer
-        yield
+    """Hold SIGINT and SIGTERM back while the block runs; one that came is acted on right after it.
+
+    Done with Python-level handlers, not a signal mask: a mask covers only the calling thread,
+    and the kernel hands a signal to any thread not masking it (the SDK leaves executor threads
+    behind), while Python runs every handler in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers, and only it runs them
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    caught: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, _frame: caught.append(signum)) for signum in _SIGNALS}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            first = signal.Signals(caught[0])
+            _act_on(first, previous[first])
+
+
+def _act_on(signum: int, handler: Callable[[int, FrameType | None], Any] | int | None) -> None:
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)

@@ -81,9 +81,9 @@ def render_stacks(project_dir: Path, targets: dict[str, Path], processes: int | 
     jobs = list(targets.items())
     if len(jobs) == 1:
         return [_render_one(project_dir, *jobs[0])]
+    _warm_up(project_dir, jobs[0][0])
     if not _can_fork():
         return list(_render_in_turn(project_dir, jobs))
-    _warm_up(project_dir, jobs[0][0])
     # Frozen, the modules' objects are never touched by a collection in any process, so their
     # pages stay shared with the forked processes instead of being copied into each.
     gc.freeze()
@@ -102,7 +102,11 @@ def _render_forked(project_dir: Path, jobs: list[tuple[str, Path]], limit: int) 
     try:
         while waiting or running:
             while waiting and len(running) < limit:
-                running.append(_start_worker(project_dir, *waiting.popleft()))
+                # Held back while forking: a worker forked but not yet recorded would escape the
+                # interruption and outlive the command. (A signal the new worker itself gets before
+                # it sets its own handlers is lost; the command interrupts it again, see _Worker.)
+                with interrupts.deferred():
+                    running.append(_start_worker(project_dir, *waiting.popleft()))
             ready = multiprocessing.connection.wait([worker.results for worker in running])
             for worker in [worker for worker in running if worker.results in ready]:
                 outcomes.append(worker.collect())
@@ -174,10 +178,11 @@ def _render_in_worker(project_dir: Path, stack: str, out_dir: Path, results: Con
     interrupts.stop_once()
     try:
         results.send(_render_one(project_dir, stack, out_dir))
+        results.close()
     except KeyboardInterrupt as interruption:
         # Ctrl-C reaches every process of the group: the command says so once, workers stay quiet.
         os._exit(interruption.exit_code if isinstance(interruption, interrupts.Interrupted) else 130)
-    results.close()
+    os._exit(0)  # nothing left to do: skip the interpreter's teardown, as the command does
 
 
 def _render_one(project_dir: Path, stack: str, out_dir: Path) -> RenderOutcome:
@@ -217,10 +222,11 @@ def _warm_up(project_dir: Path, stack: str) -> None:
     """
     try:
         main = load_stack(project_dir, stack).main
-    except ProjectError:
-        return
+        modules = list(_imported_modules(main))
+    except (ProjectError, SyntaxError, ValueError, OSError):
+        return  # each stack's render reports it
     with _on_path(main.parent), without_cyclic_gc():
-        for module in _imported_modules(main):
+        for module in modules:
             try:
                 importlib.import_module(module)
             except Exception:

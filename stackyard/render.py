@@ -85,6 +85,8 @@ def write_rendering(rendering: Rendering, out_dir: Path) -> dict[str, str]:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
+        # mkdtemp makes the folder private (0700); the export is for others to read, like any folder.
+        staging.chmod(0o777 & ~_umask())
         for relative, text in files.items():
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -128,6 +130,12 @@ def _export_identity(out_dir: Path) -> tuple[str, str] | None:
         return str(index["project"]), str(index["stack"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _umask() -> int:
+    current = os.umask(0o022)  # the only way to read it is to set it, so set it back at once
+    os.umask(current)
+    return current
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

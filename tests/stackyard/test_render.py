@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -127,12 +128,24 @@ class TestRenderSafety:
         assert not stale.exists()
         assert (out / EXPORT_MARKER).is_file()
 
+    def test_the_export_folder_is_as_readable_as_any_folder_the_user_makes(self, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        assert main(["render", "dev", "--project", str(ROOT), "--out", str(out)]) == 0
+        (tmp_path / "made-by-hand").mkdir()
+        assert out.stat().st_mode & 0o777 == (tmp_path / "made-by-hand").stat().st_mode & 0o777
+
+    @pytest.mark.parametrize("receiver", ["main-thread", "other-thread"])
     def test_an_interruption_during_the_swap_waits_until_the_new_export_is_in_place(
-        self, rendered: dict[str, Rendering], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, rendered: dict[str, Rendering], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: str
     ) -> None:
         out = tmp_path / "out"
         write_rendering(rendered["dev"], out)
         (out / "1-manifest" / "stale.yaml").write_text("kind: Stale\n")
+        # The kernel hands a process's signal to any of its threads (the SDK leaves executor
+        # threads behind); Python then runs the handler in the main thread all the same.
+        release = threading.Event()
+        bystander = threading.Thread(target=release.wait)
+        bystander.start()
         rename = Path.rename
 
         def rename_then_get_interrupted(source: Path, target: Path) -> Path:
@@ -140,13 +153,20 @@ class TestRenderSafety:
             # and the new one not yet moved in.
             moved = rename(source, target)
             if target.name.endswith(".previous"):
-                os.kill(os.getpid(), signal.SIGINT)
+                thread = threading.main_thread() if receiver == "main-thread" else bystander
+                assert thread.ident is not None
+                signal.pthread_kill(thread.ident, signal.SIGINT)
+                time.sleep(0.2)  # time for the receiving thread to take the signal before the swap goes on
             return moved
 
         monkeypatch.setattr(Path, "rename", rename_then_get_interrupted)
-        with pytest.raises(KeyboardInterrupt):
-            write_rendering(rendered["dev"], out)
-        monkeypatch.undo()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                write_rendering(rendered["dev"], out)
+        finally:
+            monkeypatch.undo()
+            release.set()
+            bystander.join()
         assert tree(out) == {path: text.encode() for path, text in rendered["dev"].files().items()} | {
             EXPORT_MARKER: (out / EXPORT_MARKER).read_bytes()
         }
@@ -305,6 +325,17 @@ class TestSeveralStacks:
         for stack in set(stacks) - {"qa"}:
             assert (out / stack / "index.json").is_file()
             assert f"objects of stackyard/{stack} to" in result.stdout
+
+    def test_a_program_that_does_not_parse_is_reported_for_each_stack(self, project: Path, tmp_path: Path) -> None:
+        (project / "__main__.py").write_text("import pulumi\n\ndef main(:\n")
+        out = tmp_path / "out"
+        command = [sys.executable, "-m", "stackyard", "render", "dev", "staging", "--project", str(project)]
+        result = subprocess.run([*command, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, check=False)
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: dev: ")
+        assert "error: staging: " in result.stderr
+        assert result.stderr.count("SyntaxError") == 2
+        assert not out.exists()
 
     @pytest.mark.parametrize(
         ("signal_number", "to_group", "exit_code"),
