@@ -27,7 +27,7 @@ def run() -> None:
     except KeyboardInterrupt as interruption:
         # A normal exit, not _exit_at_once: its exit handlers stop any render process still running.
         sys.stderr.write("stackyard: interrupted\n")
-        sys.exit(interruption.exit_code if isinstance(interruption, interrupts.Interrupted) else 130)
+        sys.exit(interrupts.exit_code(interruption))
     with interrupts.deferred():  # too late to be interrupted: all that is left is flushing
         _exit_at_once(code)
 

@@ -26,10 +26,11 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
 
-    @property
-    def exit_code(self) -> int:
-        """The shell's convention: 128 plus the signal's number (130 for Ctrl-C, 143 for SIGTERM)."""
-        return 128 + self.signum
+
+def exit_code(interruption: KeyboardInterrupt) -> int:
+    """The shell's convention: 128 plus the signal's number (130 for Ctrl-C, 143 for SIGTERM)."""
+    signum = interruption.signum if isinstance(interruption, Interrupted) else signal.SIGINT
+    return 128 + signum
 
 
 def stop_once() -> None:

@@ -181,7 +181,7 @@ def _render_in_worker(project_dir: Path, stack: str, out_dir: Path, results: Con
         results.close()
     except KeyboardInterrupt as interruption:
         # Ctrl-C reaches every process of the group: the command says so once, workers stay quiet.
-        os._exit(interruption.exit_code if isinstance(interruption, interrupts.Interrupted) else 130)
+        os._exit(interrupts.exit_code(interruption))
     os._exit(0)  # nothing left to do: skip the interpreter's teardown, as the command does
 
 
