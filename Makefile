@@ -9,7 +9,7 @@ STACK ?= dev
 OUT ?= out/$(STACK)
 STACKS := dev staging prod
 
-.PHONY: render preview test audit lint typecheck clean
+.PHONY: render preview test audit lint typecheck clean engine e2e e2e-engine
 
 render: $(VENV)/.runtime-installed  ## Render STACK (default dev) to OUT (default out/STACK), offline
 	$(BIN)/python -m stackyard render $(STACK) --out $(OUT)
@@ -22,6 +22,15 @@ test: $(VENV)/.dev-installed $(SCAN_VENV)/.installed  ## Lint, the whole suite, 
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 	for stack in $(STACKS); do $(BIN)/python -m stackyard audit $$stack || exit 1; done
+
+engine: $(VENV)/.runtime-installed  ## Build (or find in ~/.cache/stackyard) the Pulumi CLI, language host and Kubernetes provider; print the bin folder
+	$(BIN)/python -m e2e engine
+
+e2e: e2e-engine  ## The engine tier: every stack through the real Pulumi CLI and Kubernetes provider
+
+e2e-engine: $(VENV)/.dev-installed
+	$(BIN)/python -m e2e engine
+	$(BIN)/python -m pytest --tier engine tests/engine
 
 audit: $(VENV)/.runtime-installed  ## Run the policies and strict schemas on STACK (or AUDIT=DIR, an export)
 	$(BIN)/python -m stackyard audit $(or $(AUDIT),$(STACK))

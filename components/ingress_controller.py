@@ -22,14 +22,15 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes.admissionregistration.v1 as admissionregistration
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.yaml.v2 as kubernetes_yaml
 from pulumi_kubernetes import apiextensions
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from . import labels
 from ._args import Args
-from .chart import install_chart
+from .chart import check_local_chart, install_chart
 from .ingress_implementations import (
     GATEWAY_API_CRDS_URL,
     LEGACY_WARNING,
@@ -42,7 +43,9 @@ from .ingress_implementations import (
     chart_values,
     envoy_gateway_certificates,
     envoy_proxy,
+    gateway_api_crds_warning,
     proxy_name,
+    read_gateway_api_crds,
 )
 from .namespace import AppNamespace, AppNamespaceArgs, PodSecurity, platform_namespace_args
 from .routing import GATEWAY_API_VERSION
@@ -79,10 +82,35 @@ class IngressControllerArgs(Args):
     install_gateway_api_crds: bool = True
     """With ``routeApi: gateway``, whether to install the Gateway API CRDs; when false they must
     already be in the cluster. Default: true."""
+    gateway_api_crds_path: str | None = None
+    """A local copy of the Gateway API's ``standard-install.yaml`` to install instead of the pinned
+    release URL, for clusters without internet access. Relative paths are from the project folder.
+    It must hold Gateway API CRDs; a bundle version or channel other than the pin's is installed
+    with a warning naming the difference. Default: the pinned release URL."""
+    chart_path: str | None = None
+    """A local chart (a folder, or a ``.tgz`` from ``helm package``) to install instead of the
+    pinned repository, for clusters without internet access. Relative paths are from the project
+    folder. It must be the implementation's chart; another version is installed with a warning,
+    since the values were written for the pin. Default: the pinned repository."""
     pod_security: PodSecurity | None = None
     """Pod Security levels of the controller's namespace. Default: the implementation's (module docs)."""
     part_of: LabelValue = ""
     """The ``app.kubernetes.io/part-of`` label. Default: no label."""
+
+    @field_validator("chart_path")
+    @classmethod
+    def _local_chart_is_the_implementations(cls, path: str | None, info: ValidationInfo) -> str | None:
+        implementation = info.data.get("implementation")
+        if path is not None and implementation in PROFILES:
+            check_local_chart(path, PROFILES[implementation].chart)
+        return path
+
+    @field_validator("gateway_api_crds_path")
+    @classmethod
+    def _local_crds_are_gateway_api_crds(cls, path: str | None) -> str | None:
+        if path is not None:
+            read_gateway_api_crds(path)
+        return path
 
     @model_validator(mode="after")
     def _implementation_serves_the_route_api(self) -> IngressControllerArgs:
@@ -145,11 +173,7 @@ class IngressController(pulumi.ComponentResource):
         )
         prerequisites: list[pulumi.Resource] = [namespace]
         if settings.serves_gateway and args.install_gateway_api_crds and args.implementation == "traefik":
-            prerequisites.append(
-                kubernetes_yaml.ConfigFile(
-                    f"{name}-gateway-api-crds", file=GATEWAY_API_CRDS_URL, opts=pulumi.ResourceOptions(parent=self)
-                )
-            )
+            prerequisites.append(self._gateway_api_crds(name, args.gateway_api_crds_path))
         if args.implementation == "envoy-gateway":
             prerequisites += envoy_gateway_certificates(
                 name, settings, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
@@ -161,12 +185,41 @@ class IngressController(pulumi.ComponentResource):
             namespace=args.namespace,
             values=chart_values(args.implementation, settings),
             opts=pulumi.ResourceOptions(parent=self, depends_on=prerequisites),
+            local_path=args.chart_path,
         )
         if settings.serves_gateway:
             self._gateway_class(name, args, settings, chart)
         self.namespace_name = namespace.namespace_name
         self.class_name = pulumi.Output.from_input(settings.class_name)
         self.register_outputs({"namespace_name": self.namespace_name, "class_name": self.class_name})
+
+    def _gateway_api_crds(self, name: str, local_path: str | None) -> pulumi.Resource:
+        """The Gateway API's standard install: from its release URL, or from a local copy.
+
+        A local copy is split: its CRDs go through a ConfigGroup, and its admission policy and
+        binding are registered as typed resources. pulumi-kubernetes' YAML support has to ask the
+        API server whether a ValidatingAdmissionPolicy is namespaced (its built-in table lacks
+        the kind), so without a cluster (renderYamlToDirectory) the whole file would fail.
+        """
+        crds_name, child = f"{name}-gateway-api-crds", pulumi.ResourceOptions(parent=self)
+        if local_path is None:
+            return kubernetes_yaml.ConfigFile(crds_name, file=GATEWAY_API_CRDS_URL, opts=child)
+        install = read_gateway_api_crds(local_path)
+        if warning := gateway_api_crds_warning(install):
+            pulumi.log.warn(warning, resource=self)
+        crds = kubernetes_yaml.ConfigGroup(crds_name, objs=list(install.crds), opts=child)
+        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[crds])
+        for policy in install.policies:
+            logical = f"{name}-{policy['metadata']['name']}"
+            if policy["kind"] == "ValidatingAdmissionPolicyBinding":
+                admissionregistration.ValidatingAdmissionPolicyBinding(
+                    logical, metadata=policy["metadata"], spec=policy["spec"], opts=after_crds
+                )
+            else:
+                admissionregistration.ValidatingAdmissionPolicy(
+                    logical, metadata=policy["metadata"], spec=policy["spec"], opts=after_crds
+                )
+        return crds
 
     def _gateway_class(
         self, name: str, args: IngressControllerArgs, settings: ControllerSettings, chart: pulumi.Resource

@@ -7,10 +7,12 @@ documentation (Traefik 41.x values.yaml, Envoy Gateway v1.9 docs, ingress-nginx 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes.meta.v1 as meta
+import yaml
 from pulumi_kubernetes import apiextensions
 
 from .chart import HookRequirement, PinnedChart
@@ -26,6 +28,82 @@ GATEWAY_API_CRDS_VERSION = "v1.5.1"
 GATEWAY_API_CRDS_URL = (
     f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_CRDS_VERSION}/standard-install.yaml"
 )
+
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+_BUNDLE_VERSION = f"{GATEWAY_API_GROUP}/bundle-version"
+_CHANNEL = f"{GATEWAY_API_GROUP}/channel"
+
+
+#: What a Gateway API install may hold: its CRDs and the safe-upgrades admission policy and binding.
+_INSTALL_KINDS = ("CustomResourceDefinition", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+
+
+@dataclass(frozen=True)
+class GatewayApiInstall:
+    """A local Gateway API install file, read and checked."""
+
+    path: str
+    crds: tuple[dict[str, Any], ...]
+    policies: tuple[dict[str, Any], ...]
+    """The admission policy and binding, which pulumi-kubernetes' YAML support cannot scope offline."""
+
+    @property
+    def versions(self) -> frozenset[str]:
+        return frozenset(str(_annotations(crd).get(_BUNDLE_VERSION, "unknown")) for crd in self.crds)
+
+    @property
+    def channels(self) -> frozenset[str]:
+        return frozenset(str(_annotations(crd).get(_CHANNEL, "unknown")) for crd in self.crds)
+
+
+def _annotations(document: dict[str, Any]) -> dict[str, Any]:
+    return dict((document.get("metadata") or {}).get("annotations") or {})
+
+
+def read_gateway_api_crds(path: str) -> GatewayApiInstall:
+    """Read a local Gateway API install file; raise ``ValueError`` unless it is one."""
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"{path!r} does not exist; give the Gateway API's standard-install.yaml")
+    try:
+        loaded = yaml.load_all(file.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        documents = [doc for doc in loaded if doc is not None]
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path!r} is not a YAML file: {error}") from None
+    others = sorted(
+        {
+            str(doc.get("kind"))
+            for doc in documents
+            if not isinstance(doc, dict) or doc.get("kind") not in _INSTALL_KINDS
+        }
+    )
+    crds = tuple(
+        doc
+        for doc in documents
+        if doc.get("kind") == "CustomResourceDefinition" and (doc.get("spec") or {}).get("group") == GATEWAY_API_GROUP
+    )
+    if not crds:
+        raise ValueError(f"{path!r} holds no CustomResourceDefinition of {GATEWAY_API_GROUP}")
+    if others or len(crds) != sum(doc.get("kind") == "CustomResourceDefinition" for doc in documents):
+        raise ValueError(
+            f"{path!r} holds more than the Gateway API install ({', '.join(others) or 'CRDs of other groups'}); "
+            f"it may hold only {', '.join(_INSTALL_KINDS)} of {GATEWAY_API_GROUP}"
+        )
+    policies = tuple(doc for doc in documents if doc.get("kind") != "CustomResourceDefinition")
+    return GatewayApiInstall(path=path, crds=crds, policies=policies)
+
+
+def gateway_api_crds_warning(install: GatewayApiInstall) -> str | None:
+    """A warning naming what differs from the pinned standard-channel release, or ``None``."""
+    differences = []
+    if install.versions != {GATEWAY_API_CRDS_VERSION}:
+        differences.append(f"bundle version {', '.join(sorted(install.versions))} (pinned {GATEWAY_API_CRDS_VERSION})")
+    if install.channels != {"standard"}:
+        differences.append(f"channel {', '.join(sorted(install.channels))} (pinned standard)")
+    if not differences:
+        return None
+    return f"Gateway API CRDs {install.path!r} differ from the pin: {'; '.join(differences)}"
+
 
 LEGACY_WARNING = (
     "ingress controller 'ingress-nginx' is a legacy option: the project was retired upstream in March 2026 "

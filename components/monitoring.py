@@ -18,11 +18,11 @@ import re
 from typing import Annotated, Any
 
 import pulumi
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ._args import Args
 from .app_monitoring import Duration
-from .chart import HookRequirement, PinnedChart, install_chart
+from .chart import HookRequirement, PinnedChart, check_local_chart, install_chart
 from .namespace import AppNamespace, PodSecurity, platform_namespace_args
 from .validation import DnsLabel, DnsSubdomain, LabelValue, Quantity
 from .workload import ResourceList, Resources
@@ -113,8 +113,21 @@ class MonitoringArgs(Args):
     pod_security: PodSecurity | None = None
     """Pod Security levels of the namespace. Default: ``privileged`` enforce with the node exporter
     (``baseline`` without), ``restricted`` audit and warn."""
+    chart_path: str | None = None
+    """A local kube-prometheus-stack chart (a folder with its dependencies under ``charts/``, or a
+    ``.tgz`` from ``helm package``) to install instead of the pinned repository, for clusters
+    without internet access. Relative paths are from the project folder. Another version is
+    installed with a warning, since the values were written for the pin. Default: the pinned
+    repository."""
     part_of: LabelValue = ""
     """The ``app.kubernetes.io/part-of`` label. Default: no label."""
+
+    @field_validator("chart_path")
+    @classmethod
+    def _local_chart_is_kube_prometheus_stack(cls, path: str | None) -> str | None:
+        if path is not None:
+            check_local_chart(path, CHART)
+        return path
 
     @model_validator(mode="after")
     def _grafana_has_a_private_admin(self) -> MonitoringArgs:
@@ -160,6 +173,7 @@ class Monitoring(pulumi.ComponentResource):
             namespace=args.namespace,
             values=chart_values(args),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            local_path=args.chart_path,
         )
         self.namespace_name = namespace.namespace_name
         self.register_outputs({"namespace_name": self.namespace_name})

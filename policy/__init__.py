@@ -7,7 +7,7 @@ engine as a Pulumi policy pack (``pulumi preview --policy-pack policy``) and run
 
 from __future__ import annotations
 
-from .pod_security import PodSecurityViolation, pod_spec_of, restricted_violations
+from .pod_security import PodSecurityViolation, pod_spec_of, restricted_violations, violations_at
 from .rules import (
     EXCEPTION_PREFIX,
     HIGH_AVAILABILITY_LABEL,
@@ -31,4 +31,5 @@ __all__ = [
     "exception_reason",
     "pod_spec_of",
     "restricted_violations",
+    "violations_at",
 ]

@@ -95,6 +95,18 @@ def restricted_violations(manifest: Mapping[str, Any]) -> list[PodSecurityViolat
     return [*_baseline(path, pod), *_restricted(path, pod)]
 
 
+def violations_at(manifest: Mapping[str, Any], level: str) -> list[PodSecurityViolation]:
+    """Every way the manifest's pods break the Pod Security ``level`` (privileged, baseline or restricted)."""
+    if level == "restricted":
+        return restricted_violations(manifest)
+    found = pod_spec_of(manifest)
+    if level == "privileged" or found is None:
+        return []
+    if level != "baseline":
+        raise ValueError(f"unknown Pod Security level {level!r}; expected privileged, baseline or restricted")
+    return list(_baseline(*found))
+
+
 def _containers(path: str, pod: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for list_name in _CONTAINER_LISTS:
         for index, container in enumerate(pod.get(list_name) or []):

@@ -120,6 +120,24 @@ class StackConfig(Args):
         return apps
 
     @model_validator(mode="after")
+    def _rendering_has_a_local_gateway_api_install(self) -> StackConfig:
+        ingress = self.ingress
+        if (
+            self.render_dir
+            and ingress is not None
+            and ingress.route_api == "gateway"
+            and ingress.implementation == "traefik"
+            and ingress.install_gateway_api_crds
+            and ingress.gateway_api_crds_path is None
+        ):
+            raise ValueError(
+                "ingress.gatewayApiCrdsPath: required with renderDir; without a cluster pulumi-kubernetes "
+                "cannot render the release URL's ValidatingAdmissionPolicy, so give a local copy of the Gateway "
+                "API's standard-install.yaml (or set installGatewayApiCrds: false)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _network_intents_resolve(self) -> StackConfig:
         check_network_intents(self.apps, has_ingress=self.ingress is not None)
         return self

@@ -158,5 +158,7 @@ def _provider_options(render_dir: str) -> pulumi.ResourceOptions | None:
     """With ``renderDir`` set, the real engine writes YAML through pulumi-kubernetes instead of deploying."""
     if not render_dir:
         return None
-    provider = kubernetes.Provider("render-yaml", render_yaml_to_directory=render_dir)
+    # The SDK fills ``kubeconfig`` from $KUBECONFIG when it is not given, and the provider refuses any
+    # kubeconfig beside renderYamlToDirectory; rendering needs no cluster, so say "none" explicitly.
+    provider = kubernetes.Provider("render-yaml", render_yaml_to_directory=render_dir, kubeconfig="")
     return pulumi.ResourceOptions(providers=[provider])

@@ -7,6 +7,8 @@ the program registers is written instead as a reviewable record under ``charts/`
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +17,18 @@ from .mockrt import Registration
 
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
 CONFIG_FILE_TYPE = "kubernetes:yaml/v2:ConfigFile"
-RECORDED_TYPES = (CHART_TYPE, CONFIG_FILE_TYPE)
+CONFIG_GROUP_TYPE = "kubernetes:yaml/v2:ConfigGroup"
+RECORDED_TYPES = (CHART_TYPE, CONFIG_FILE_TYPE, CONFIG_GROUP_TYPE)
 
 EXPANSION_NOTE = (
     "Recorded, not expanded: the chart's own objects exist only when the real engine runs it (pulumi up). "
     "'values' are exactly what the program passes; the chart's defaults apply beneath them."
 )
 CONFIG_FILE_NOTE = "Recorded, not expanded: the real engine reads this file when it runs (pulumi up)."
+CONFIG_GROUP_NOTE = (
+    "Recorded, not expanded: the real engine applies these objects (pulumi up). Each is named with the "
+    "SHA-256 of its content, so a changed object changes this record."
+)
 
 
 @dataclass(frozen=True)
@@ -61,5 +68,19 @@ def to_record(registration: Registration) -> Record:
             "note": EXPANSION_NOTE,
         }
         return Record(body=body, urn=registration.urn, path=f"charts/helmchart-{namespace}-{release}.yaml")
+    if registration.type == CONFIG_GROUP_TYPE:
+        body = {
+            "kind": "ConfigGroup",
+            "objects": [_identity(obj) for obj in inputs.get("objs") or []],
+            "urn": registration.urn,
+            "note": CONFIG_GROUP_NOTE,
+        }
+        return Record(body=body, urn=registration.urn, path=f"charts/configgroup-{registration.name}.yaml")
     body = {"kind": "ConfigFile", "file": inputs.get("file"), "urn": registration.urn, "note": CONFIG_FILE_NOTE}
     return Record(body=body, urn=registration.urn, path=f"charts/configfile-{registration.name}.yaml")
+
+
+def _identity(obj: dict[str, Any]) -> str:
+    """``kind/name sha256:<digest>`` of one object the group applies."""
+    digest = hashlib.sha256(json.dumps(obj, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')} sha256:{digest}"

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .export import INDEX_FILE
+from .manifests import load
 from .render import RenderError, Rendering, evaluate_stack
 
 MANIFEST_FOLDERS = ("0-crd", "1-manifest")
@@ -71,7 +72,7 @@ def resolve(target: str, project_dir: Path, secrets: Mapping[str, str] | None = 
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise RenderError(f"{path}: not valid YAML: {error}") from None
     if not isinstance(document, dict):

@@ -17,10 +17,35 @@ from stackyard.project import StackInputs, load_stack
 from stackyard.render import Rendering, evaluate_stack
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The slow tiers, each a folder of tests that runs only when asked for with ``--tier``.
+SLOW_TIERS = ("engine", "cluster")
 STACKS = ("dev", "staging", "prod")
 #: The Kubernetes version the exports are validated against (kubernetes-validate ships up to 1.37).
 KUBERNETES_VERSION = "1.36.0"
 SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--tier",
+        choices=("fast", *SLOW_TIERS),
+        default="fast",
+        help="fast: the mock-runtime suite (make test); engine or cluster: that slow tier only (make e2e)",
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The slow tiers' folders are collected only under their ``--tier``, and then only they are."""
+    tier = config.getoption("--tier")
+    relative = collection_path.resolve().relative_to(ROOT) if collection_path.resolve().is_relative_to(ROOT) else None
+    if relative is None or relative.parts[:1] != ("tests",) or len(relative.parts) < 2:
+        return None
+    folder = relative.parts[1]
+    if folder in SLOW_TIERS:
+        return folder != tier
+    if tier != "fast" and collection_path.is_file():
+        return True
+    return None
 
 
 class Objects:

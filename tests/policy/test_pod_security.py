@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from policy import restricted_violations
+from policy import restricted_violations, violations_at
 
 
 def compliant() -> dict[str, Any]:
@@ -79,3 +79,27 @@ class TestRestrictedViolations:
         pod(manifest)["initContainers"] = [{"name": "init", "image": "x:1"}]
         fields = {violation.field for violation in restricted_violations(manifest)}
         assert "spec.template.spec.initContainers[0].securityContext.allowPrivilegeEscalation" in fields
+
+
+class TestViolationsAtALevel:
+    def test_privileged_allows_everything(self) -> None:
+        manifest = compliant()
+        context(manifest).update(privileged=True)
+        assert violations_at(manifest, "privileged") == []
+
+    def test_baseline_catches_host_access_but_not_the_restricted_rules(self) -> None:
+        manifest = compliant()
+        context(manifest).pop("allowPrivilegeEscalation")
+        assert violations_at(manifest, "baseline") == []
+        pod(manifest).update(hostPID=True)
+        assert [v.rule for v in violations_at(manifest, "baseline")] == ["host namespaces"]
+
+    def test_restricted_is_baseline_plus_its_own_rules(self) -> None:
+        manifest = compliant()
+        context(manifest).pop("allowPrivilegeEscalation")
+        pod(manifest).update(hostPID=True)
+        assert [v.rule for v in violations_at(manifest, "restricted")] == ["host namespaces", "privilege escalation"]
+
+    def test_an_unknown_level_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="unknown Pod Security level 'strict'"):
+            violations_at(compliant(), "strict")

@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 from stacks import ConfigError
-from stackyard.project import StackInputs
+from stackyard.project import StackInputs, load_stack
 from tests.conftest import ROOT, run_program, with_change
 
 NS, APPS, SECRETS = "stackyard:namespace", "stackyard:apps", "stackyard:secrets"
@@ -92,6 +92,18 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
     (INGRESS, ["implementation"], "envoy-gateway", "'envoy-gateway' does not serve routeApi 'ingress'"),
     (INGRESS, ["serviceType"], "External", "stackyard:ingress.serviceType: 'External' is not allowed"),
     (INGRESS, ["replicas"], 0, "stackyard:ingress.replicas: 0 is not allowed"),
+    (
+        INGRESS,
+        ["chartPath"],
+        "/no/such/traefik",
+        "stackyard:ingress.chartPath: '/no/such/traefik' is not allowed: '/no/such/traefik' does not exist",
+    ),
+    (
+        INGRESS,
+        ["gatewayApiCrdsPath"],
+        "/no/such/crds.yaml",
+        "stackyard:ingress.gatewayApiCrdsPath: '/no/such/crds.yaml' is not allowed: '/no/such/crds.yaml' does not",
+    ),
     (INGRESS, [], ..., "stackyard:apps[0].route: routes need an ingress controller; set stackyard:ingress"),
     (APPS, [0, "route", "host"], "Shop.Example.com", "stackyard:apps[0].route.host: 'Shop.Example.com' is not allowed"),
     (APPS, [0, "route", "host"], "shop.*.example.com", "stackyard:apps[0].route.host: 'shop.*.example.com'"),
@@ -121,6 +133,7 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
     (MONITORING, ["prometheus", "retention"], "2 days", "stackyard:monitoring.prometheus.retention: '2 days'"),
     (MONITORING, ["prometheus", "retentionSize"], "9G", "stackyard:monitoring.prometheus.retentionSize: '9G'"),
     (MONITORING, ["prometheus", "replicas"], 0, "stackyard:monitoring.prometheus.replicas: 0 is not allowed"),
+    (MONITORING, ["chartPath"], "Pulumi.yaml", "stackyard:monitoring.chartPath: 'Pulumi.yaml' is not allowed: 'Pulumi"),
     (MONITORING, ["grafana"], "yes please", "stackyard:monitoring.grafana: 'yes please' is not allowed"),
     (MONITORING, [], ..., "stackyard:apps[1].monitoring: needs stackyard:monitoring, which is not set"),
     (APPS, [1, "monitoring", "alerts"], {"Oops": {}}, "stackyard:apps[1].monitoring.alerts.Oops (the key): 'Oops'"),
@@ -171,6 +184,15 @@ class TestStackConfigErrors:
         _, error = run_main(config, dev_inputs.secret_keys)
         assert error is not None
         assert [problem.split(":")[1] for problem in error.problems] == ["apps[0].port", "apps[1].image"]
+
+    def test_rendering_gateway_routes_needs_a_local_gateway_api_install(self) -> None:
+        staging = load_stack(ROOT, "staging")
+        config = with_change(staging.config, "stackyard:renderDir", [], "out/real")
+        registrations, error = run_main(config, staging.secret_keys)
+        assert error is not None
+        assert registrations == []
+        assert [problem.split(": ")[0] for problem in error.problems] == ["stackyard:ingress.gatewayApiCrdsPath"]
+        assert "required with renderDir" in error.problems[0]
 
     def test_the_example_config_itself_is_valid(self, dev_inputs: StackInputs) -> None:
         registrations, error = run_main(dev_inputs.config, dev_inputs.secret_keys)

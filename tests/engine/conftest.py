@@ -1,0 +1,153 @@
+"""The engine tier's fixtures: every stack through preview, up, preview and destroy on the real engine.
+
+One cycle per stack runs once per session, step by step; the tests then assert on what each step
+did. A step that fails raises with the command and its output, so the tier fails loudly at the
+step that broke.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from e2e import parity
+from e2e.engine import (
+    Result,
+    Toolchain,
+    Workspace,
+    air_gapped_sources,
+    canary,
+    change_summary,
+    committed_config,
+    secure_keys,
+    toolchain,
+    workspace,
+)
+from stackyard.render import evaluate_stack, write_rendering
+from tests.conftest import STACKS
+
+
+@pytest.fixture(scope="session")
+def tools() -> Toolchain:
+    """Our engine toolchain, built once (or found in the cache)."""
+    return toolchain()
+
+
+def prepared(ws: Workspace, stack: str, **settings: str) -> Workspace:
+    """The stack in ``ws``: the program, our provider, canary secrets, renderDir and local charts."""
+    ws.copy_program()
+    ws.install_provider()
+    ws.init_stack(
+        stack,
+        secrets={key: canary(stack, key) for key in secure_keys(stack)},
+        settings={"renderDir": str(ws.render), **settings},
+        paths=air_gapped_sources(committed_config(stack)),
+    )
+    return ws
+
+
+@dataclass
+class StackCycle:
+    """What each step of one stack's engine cycle produced."""
+
+    stack: str
+    root: Path
+    preview: Result
+    up: Result
+    second_preview: Result
+    destroy: Result
+    provider_render: dict[str, Any]
+    """The provider's render after ``up``, by path."""
+    stackyard_render: dict[str, Any]
+    """``stackyard render`` of the same program and config (with the same secret values), by path."""
+    stackyard_text: str
+    provider_text: dict[str, str]
+    state_after_up: list[dict[str, Any]]
+    state_after_destroy: list[dict[str, Any]]
+    render_files_after_destroy: list[str]
+    backend_text: str
+    """Every file of the backend after ``up``: the encrypted state."""
+
+    @property
+    def comparison(self) -> parity.Comparison:
+        return parity.compare(self.stackyard_render, self.provider_render)
+
+    @property
+    def preview_summary(self) -> dict[str, int]:
+        return change_summary(self.preview.stdout)
+
+    @property
+    def second_preview_summary(self) -> dict[str, int]:
+        return change_summary(self.second_preview.stdout)
+
+
+def _texts(folder: Path) -> dict[str, str]:
+    return {str(path.relative_to(folder)): path.read_text() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def run_cycle(tools: Toolchain, stack: str, scratch: Path) -> StackCycle:
+    with workspace(tools) as ws:
+        prepared(ws, stack)
+        preview = ws.pulumi("preview", "--stack", stack, "--json")
+        up = ws.pulumi("up", "--yes", "--stack", stack)
+        provider_render = parity.read_tree(ws.render)
+        provider_text = _texts(ws.render)
+        backend_text = "".join(_texts(ws.backend).values())
+        state_after_up = ws.stack_resources(stack)
+        second = ws.pulumi("preview", "--stack", stack, "--json", "--expect-no-changes")
+        secrets = {f"stackyard:{key}": canary(stack, key) for key in secure_keys(stack)}
+        ours = scratch / stack
+        write_rendering(evaluate_stack(ws.project, stack, secrets), ours)
+        destroy = ws.pulumi("destroy", "--yes", "--stack", stack)
+        state_after_destroy = ws.stack_resources(stack)
+        leftover = sorted(str(p.relative_to(ws.render)) for p in ws.render.rglob("*") if p.is_file())
+        return StackCycle(
+            stack=stack,
+            root=ws.root,
+            preview=preview,
+            up=up,
+            second_preview=second,
+            destroy=destroy,
+            provider_render=provider_render,
+            stackyard_render=parity.read_tree(ours),
+            stackyard_text="".join(_texts(ours).values()),
+            provider_text=provider_text,
+            state_after_up=state_after_up,
+            state_after_destroy=state_after_destroy,
+            render_files_after_destroy=leftover,
+            backend_text=backend_text,
+        )
+
+
+@pytest.fixture(scope="session")
+def cycles(tools: Toolchain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, StackCycle]]:
+    """Each stack's cycle, run lazily and once."""
+    scratch = tmp_path_factory.mktemp("stackyard-renders")
+    failed: dict[str, BaseException] = {}
+
+    class Lazy(dict[str, StackCycle]):
+        """Runs a stack's cycle on first use; a cycle that failed fails every later test too, at once."""
+
+        def __missing__(self, stack: str) -> StackCycle:
+            if stack in failed:
+                raise failed[stack]
+            try:
+                self[stack] = run_cycle(tools, stack, scratch)
+            except Exception as error:
+                failed[stack] = error
+                raise
+            return self[stack]
+
+    yield Lazy()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.fixture(params=STACKS)
+def cycle(request: pytest.FixtureRequest, cycles: dict[str, StackCycle]) -> StackCycle:
+    """One stack's cycle (parametrized over every stack)."""
+    return cycles[str(request.param)]

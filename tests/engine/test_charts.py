@@ -1,0 +1,37 @@
+"""The charts' own objects, expanded by the real provider: what each brings, its hooks, its pods' admission."""
+
+from __future__ import annotations
+
+from e2e import charts
+from tests.conftest import ROOT, STACKS
+from tests.engine.conftest import StackCycle
+from tests.golden import check_golden
+
+
+def reports(cycles: dict[str, StackCycle]) -> dict[str, list[charts.ChartReport]]:
+    return {stack: charts.report(cycles[stack].state_after_up, cycles[stack].provider_render) for stack in STACKS}
+
+
+def test_every_chart_of_every_stack_brings_objects_and_is_judged(cycles: dict[str, StackCycle]) -> None:
+    found = reports(cycles)
+    for stack, stack_reports in found.items():
+        assert [report.release for report in stack_reports] == ["kube-prometheus-stack", "traefik"], stack
+        for report in stack_reports:
+            assert sum(report.objects.values()) > 5, (stack, report.release)
+            assert report.pods, (stack, report.release)
+
+
+def test_kube_prometheus_stacks_admission_hooks_are_known_to_be_dropped(cycles: dict[str, StackCycle]) -> None:
+    (monitoring, _) = charts.report(cycles["dev"].state_after_up, cycles["dev"].provider_render)
+    hooked = {hook.template for hook in monitoring.hooks}
+    assert any("admission-webhooks" in template for template in hooked), hooked
+
+
+def test_traefiks_pods_are_admitted_at_restricted(cycles: dict[str, StackCycle]) -> None:
+    (_, traefik) = reports(cycles)["prod"]
+    assert traefik.level == "restricted"
+    assert [pod for pod, problems in traefik.pods.items() if problems] == []
+
+
+def test_the_chart_report_is_the_reviewed_one(cycles: dict[str, StackCycle]) -> None:
+    check_golden(ROOT / "docs" / "charts.md", charts.markdown(reports(cycles)))
