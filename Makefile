@@ -9,7 +9,7 @@ STACK ?= dev
 OUT ?= out/$(STACK)
 STACKS := dev staging prod
 
-.PHONY: render preview test audit lint typecheck clean engine e2e e2e-engine
+.PHONY: render preview test audit lint typecheck clean engine controlplane cluster cluster-stop e2e e2e-engine e2e-cluster
 
 render: $(VENV)/.runtime-installed  ## Render STACK (default dev) to OUT (default out/STACK), offline
 	$(BIN)/python -m stackyard render $(STACK) --out $(OUT)
@@ -26,11 +26,24 @@ test: $(VENV)/.dev-installed $(SCAN_VENV)/.installed  ## Lint, the whole suite, 
 engine: $(VENV)/.runtime-installed  ## Build (or find in ~/.cache/stackyard) the Pulumi CLI, language host and Kubernetes provider; print the bin folder
 	$(BIN)/python -m e2e engine
 
-e2e: e2e-engine  ## The engine tier: every stack through the real Pulumi CLI and Kubernetes provider
+controlplane: $(VENV)/.runtime-installed  ## Build (or find) etcd, kube-apiserver, -controller-manager, -scheduler and kwok; print the bin folder
+	$(BIN)/python -m e2e controlplane
+
+cluster: $(VENV)/.dev-installed  ## Start a local control plane on 127.0.0.1 with fake nodes; print its kubeconfig path
+	$(BIN)/python -m e2e cluster start
+
+cluster-stop: $(VENV)/.runtime-installed  ## Stop every process `make cluster` started and remove its data
+	$(BIN)/python -m e2e cluster stop
+
+e2e: e2e-engine e2e-cluster  ## The engine tier, then the cluster tier (see README: What was verified)
 
 e2e-engine: $(VENV)/.dev-installed
 	$(BIN)/python -m e2e engine
 	$(BIN)/python -m pytest --tier engine tests/engine
+
+e2e-cluster: $(VENV)/.dev-installed
+	$(BIN)/python -m e2e controlplane
+	$(BIN)/python -m pytest --tier cluster tests/cluster
 
 audit: $(VENV)/.runtime-installed  ## Run the policies and strict schemas on STACK (or AUDIT=DIR, an export)
 	$(BIN)/python -m stackyard audit $(or $(AUDIT),$(STACK))

@@ -155,6 +155,8 @@ class Workspace:
         self.backend = root / "backend"
         self.home = root / "pulumi-home"
         self.render = root / "render"
+        self.extra_env: dict[str, str] = {}
+        """Variables added to every command's environment (after the hermetic ones)."""
         for folder in (self.project, self.backend, self.home):
             folder.mkdir(parents=True)
 
@@ -179,6 +181,7 @@ class Workspace:
             KUBECONFIG=str(self.root / "no-cluster" / "kubeconfig"),
             NO_COLOR="1",
         )
+        env.update(self.extra_env)
         return env
 
     def copy_program(self, source: Path = REPO, files: Sequence[str] = PROGRAM) -> None:

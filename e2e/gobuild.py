@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -29,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-#: Bump when the build steps change in a way the hashed inputs do not show.
+#: Bump when the build steps change in a way the hashed inputs (wrapper files, link flags, the
+#: before/after steps' source) do not show.
 RECIPE = "1"
 
 PULUMI_VERSION_VAR = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
@@ -294,6 +296,9 @@ def toolset_key(toolset: Toolset, go: str) -> str:
         mod = family.gomod()
         for target in family.targets:
             feed(target.package, target.binary, json.dumps(target.ldflags(mod), sort_keys=True))
+        for step in (family.before, family.after):
+            # A changed generation or copy step changes what lands in the cache.
+            feed(inspect.getsource(step) if step is not None else "-")
     return digest.hexdigest()[:16]
 
 

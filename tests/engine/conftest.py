@@ -38,8 +38,17 @@ def tools() -> Toolchain:
     return toolchain()
 
 
-def prepared(ws: Workspace, stack: str, **settings: str) -> Workspace:
+#: The stack whose cycle writes every intermediate checkpoint, as the CLI does by default. The others
+#: skip them (PULUMI_SKIP_CHECKPOINTS): with the charts' CRDs the state is about 12 MB, and writing it
+#: after every step makes ``up`` take minutes instead of seconds (bench/RESULTS.md); what is checked
+#: here does not depend on how often the state file is rewritten.
+CHECKPOINTED_STACK = "dev"
+
+
+def prepared(ws: Workspace, stack: str, *, checkpoints: bool = False, **settings: str) -> Workspace:
     """The stack in ``ws``: the program, our provider, canary secrets, renderDir and local charts."""
+    if not checkpoints:
+        ws.extra_env["PULUMI_SKIP_CHECKPOINTS"] = "true"
     ws.copy_program()
     ws.install_provider()
     ws.init_stack(
@@ -92,7 +101,7 @@ def _texts(folder: Path) -> dict[str, str]:
 
 def run_cycle(tools: Toolchain, stack: str, scratch: Path) -> StackCycle:
     with workspace(tools) as ws:
-        prepared(ws, stack)
+        prepared(ws, stack, checkpoints=stack == CHECKPOINTED_STACK)
         preview = ws.pulumi("preview", "--stack", stack, "--json")
         up = ws.pulumi("up", "--yes", "--stack", stack)
         provider_render = parity.read_tree(ws.render)

@@ -1,0 +1,53 @@
+"""The cluster tier's fixtures: a local control plane (etcd, kube-apiserver, the controller manager,
+the scheduler and kwok), started by our own scripts and always stopped by them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from e2e import cluster
+from e2e.engine import REFERENCE, REFERENCE_GATEWAY_API_CRDS, EngineError
+from e2e.gobuild import CONTROL_PLANE, Built, ensure
+from stackyard.render import evaluate_stack, write_rendering
+from tests.conftest import ROOT
+
+#: The CRDs our exports use and do not install themselves offline, from the upstream test data.
+REFERENCE_CRDS = (
+    REFERENCE_GATEWAY_API_CRDS,
+    "charts/kube-prometheus-stack/charts/crds/crds",
+)
+
+
+@pytest.fixture(scope="session")
+def controlplane() -> Built:
+    """The control plane's binaries, built once (or found in the cache)."""
+    return ensure(CONTROL_PLANE)
+
+
+@pytest.fixture
+def fresh_cluster(controlplane: Built) -> Iterator[Path]:
+    """A control plane of its own for one test; stopped (every process, by id) afterwards."""
+    with cluster.control_plane(controlplane) as kubeconfig:
+        yield kubeconfig
+
+
+def install_reference_crds(kubeconfig: Path) -> None:
+    """Server-side apply the reference CRDs and wait until the API server serves them."""
+    if not REFERENCE.is_dir():
+        raise EngineError(f"the cluster tier installs CRDs from {REFERENCE}, which is missing")
+    for relative in REFERENCE_CRDS:
+        cluster.kubectl("apply", "--server-side", "--field-manager=stackyard-e2e", "-f", str(REFERENCE / relative),
+                        config=kubeconfig)  # fmt: skip
+    cluster.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s", config=kubeconfig)
+
+
+def export(stack: str, out: Path) -> dict[str, Any]:
+    """``stackyard render`` of the committed stack into ``out``; its index.json."""
+    write_rendering(evaluate_stack(ROOT, stack), out)
+    index: dict[str, Any] = json.loads((out / "index.json").read_text())
+    return index
