@@ -7,6 +7,9 @@ size and its last build time come from the cache's manifest; ``--cold`` first bu
 with empty Go caches (in a temporary folder) and reports that time too.
 
     .venv/bin/python bench/engine_bench.py [--stacks dev,staging,prod] [--repeat 1] [--cold]
+
+Each stack runs twice: with the CLI's default checkpoints (the whole state rewritten after every
+step) and with ``PULUMI_SKIP_CHECKPOINTS``, which the tiers use for all but dev.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from e2e import gobuild  # noqa: E402 - after the path setup, as a script
-from e2e.engine import air_gapped_sources, canary, committed_config, secure_keys, toolchain, workspace  # noqa: E402
+from e2e.engine import toolchain, workspace  # noqa: E402
 
 
 def timed(run: object) -> float:
@@ -33,18 +36,11 @@ def timed(run: object) -> float:
     return time.perf_counter() - started
 
 
-def one_stack(stack: str) -> dict[str, float]:
-    """Wall times of render, preview and up for ``stack``, in a fresh workspace."""
+def one_stack(stack: str, *, checkpoints: bool) -> dict[str, float]:
+    """Wall times of render, preview, up and destroy for ``stack`` (render mode), in a fresh workspace."""
     tools = toolchain()
     with workspace(tools) as ws:
-        ws.copy_program()
-        ws.install_provider()
-        ws.init_stack(
-            stack,
-            secrets={key: canary(stack, key) for key in secure_keys(stack)},
-            settings={"renderDir": str(ws.render)},
-            paths=air_gapped_sources(committed_config(stack)),
-        )
+        ws.prepare(stack, checkpoints=checkpoints)
         render = [sys.executable, "-m", "stackyard", "render", stack, "--project", str(ws.project)]
         render += ["--out", str(ws.root / "stackyard")]
         return {
@@ -52,6 +48,7 @@ def one_stack(stack: str) -> dict[str, float]:
             "pulumi preview": timed(lambda: ws.pulumi("preview", "--stack", stack)),
             "pulumi up": timed(lambda: ws.pulumi("up", "--yes", "--stack", stack)),
             "pulumi preview (no changes)": timed(lambda: ws.pulumi("preview", "--stack", stack, "--expect-no-changes")),
+            "pulumi destroy": timed(lambda: ws.pulumi("destroy", "--yes", "--stack", stack)),
         }
 
 
@@ -99,9 +96,11 @@ def main() -> int:
         f"{int(str(manifest['bin_bytes'])) / 2**20:.0f} MiB in {built.bin}"
     )
     for stack in args.stacks.split(","):
-        runs = [one_stack(stack) for _ in range(args.repeat)]
-        figures = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
-        print(f"{stack}: " + "; ".join(f"{name} {seconds:.1f} s" for name, seconds in figures.items()))
+        for checkpoints in (True, False):
+            runs = [one_stack(stack, checkpoints=checkpoints) for _ in range(args.repeat)]
+            figures = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
+            mode = "checkpoints on" if checkpoints else "PULUMI_SKIP_CHECKPOINTS"
+            print(f"{stack} ({mode}): " + "; ".join(f"{name} {seconds:.1f} s" for name, seconds in figures.items()))
     return 0
 
 

@@ -35,6 +35,12 @@ HOST = "127.0.0.1"
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 #: Fake nodes: name → zone. Three zones, so that zone spread constraints have somewhere to go.
 NODES = {"kwok-node-a": "zone-a", "kwok-node-b": "zone-b", "kwok-node-c": "zone-c"}
+#: Addresses kwok writes into node and pod status. Nothing binds them and nothing connects to them
+#: (there is no kubelet, proxy or CNI); they only have to be valid endpoint addresses, which
+#: loopback is not: a hostNetwork pod at 127.0.0.1 leaves its Service without endpoints forever.
+#: Reserved ranges, neither private nor routable: TEST-NET-1 for nodes, RFC 2544's for pods.
+NODE_IP = "192.0.2.10"
+POD_CIDR = "198.18.0.0/24"
 NODE_SELECTOR_ANNOTATION = "kwok.x-k8s.io/node"
 KUBECTL = REPO / ".venv" / "bin" / "kubectl"
 
@@ -383,7 +389,7 @@ def _start_all(
     supervisor.start("kwok", binaries["kwok"], [
         f"--kubeconfig={config}", f"--config={stages}", "--manage-all-nodes=false",
         f"--manage-nodes-with-annotation-selector={NODE_SELECTOR_ANNOTATION}=fake",
-        f"--node-ip={HOST}", "--node-name=kwok-controller", f"--node-port={ports.kwok}",
+        f"--node-ip={NODE_IP}", f"--cidr={POD_CIDR}", "--node-name=kwok-controller", f"--node-port={ports.kwok}",
         f"--server-address={HOST}:{ports.kwok}", "--node-lease-duration-seconds=40",
         f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
     ])  # fmt: skip

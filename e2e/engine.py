@@ -242,6 +242,32 @@ class Workspace:
         for key, value in paths.items():
             self.pulumi("config", "set", "--path", "--stack", stack, f"{PROJECT}:{key}", "--", value)
 
+    def prepare(
+        self, stack: str, *, checkpoints: bool = False, kubeconfig: Path | None = None, **settings: str
+    ) -> None:
+        """Set ``stack`` up from the committed config: the program, our provider, canary secrets and
+        local charts; rendered to :attr:`render` (renderDir), or deployed to ``kubeconfig``'s cluster.
+
+        Unless ``checkpoints``, intermediate checkpoints are skipped (PULUMI_SKIP_CHECKPOINTS): with
+        the charts' CRDs the state is about 12 MB, and writing it after every step makes ``up`` take
+        minutes instead of seconds (bench/RESULTS.md). Nothing the tiers check depends on how often
+        the state file is rewritten.
+        """
+        if not checkpoints:
+            self.extra_env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+        if kubeconfig is not None:
+            self.extra_env["KUBECONFIG"] = str(kubeconfig)
+        else:
+            settings = {"renderDir": str(self.render), **settings}
+        self.copy_program()
+        self.install_provider()
+        self.init_stack(
+            stack,
+            secrets={key: canary(stack, key) for key in secure_keys(stack)},
+            settings=settings,
+            paths=air_gapped_sources(committed_config(stack)),
+        )
+
     # -- running --------------------------------------------------------------------------------
 
     def pulumi(self, *args: str, check: bool = True, timeout: float = 1800) -> Result:
@@ -260,6 +286,13 @@ class Workspace:
         if check and result.returncode != 0:
             raise EngineError(f"`pulumi {' '.join(args)}` exited {result.returncode}:\n{result.output[-6000:]}")
         return result
+
+    def spawn(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
+        """Start the CLI in the background, its output into ``log`` (for fault tests)."""
+        with log.open("wb") as output:
+            return subprocess.Popen(
+                [str(self.tools.pulumi), *args], cwd=self.project, env=self.env, stdout=output, stderr=subprocess.STDOUT
+            )
 
     def preview_summary(self, stack: str, *extra: str) -> dict[str, int]:
         """``pulumi preview --json``'s change counts per operation."""

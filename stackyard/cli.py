@@ -57,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": _audit,
         "diff": _diff,
         "envdiff": _envdiff,
+        "preflight": _preflight,
     }
     try:
         return commands[args.command](args, consoles)
@@ -81,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="run the policies and strict schema validation on a stack or export")
     diff = commands.add_parser("diff", help="compare a fresh render of a stack with a previous export")
     envdiff = commands.add_parser("envdiff", help="show how the effective values of two stacks (or exports) differ")
+    preflight = commands.add_parser(
+        "preflight", help="check, read-only, that a cluster provides what the stack's export assumes"
+    )
+    preflight.add_argument("stack", help="the stack whose export to check, e.g. prod")
+    preflight.add_argument(
+        "--kubeconfig", metavar="PATH", help="the cluster's kubeconfig (default: $KUBECONFIG or ~/.kube/config)"
+    )
     render.add_argument(
         "stacks", nargs="+", metavar="STACK", help="stacks to render, e.g. dev (reads Pulumi.<stack>.yaml)"
     )
@@ -89,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("target", help="a stack name, or a folder holding an export")
     envdiff.add_argument("left", help="a stack name or an export folder, e.g. dev")
     envdiff.add_argument("right", help="a stack name or an export folder, e.g. prod")
-    for command in (render, preview, audit, diff, envdiff):
+    for command in (render, preview, audit, diff, envdiff, preflight):
         command.add_argument("--project", default=".", metavar="DIR", help="the Pulumi project folder (default: .)")
     render.add_argument(
         "--out",
@@ -114,6 +122,32 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--against", metavar="DIR", help="the previous export (default: out/<stack>)")
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences (a drift gate)")
     return parser
+
+
+def _preflight(args: argparse.Namespace, consoles: _Consoles) -> int:
+    from . import preflight as checks  # noqa: PLC0415 - the Kubernetes client loads for this command only
+
+    rendering = evaluate_stack(Path(args.project), args.stack)
+    export = checks.ExportFacts(
+        objects=[m.body for m in rendering.manifests], records=[r.body for r in rendering.records]
+    )
+    if args.kubeconfig is not None and not Path(args.kubeconfig).is_file():
+        consoles.err.print(f"[bold red]error:[/] --kubeconfig {escape(args.kubeconfig)}: no such file")
+        return EXIT_BAD_INPUT
+    try:
+        facts = checks.gather(args.kubeconfig, export)
+    except Exception as error:  # the client raises many types; each is "cannot read the cluster"
+        consoles.err.print(f"[bold red]error:[/] cannot read the cluster: {escape(str(error).splitlines()[0])}")
+        return EXIT_PROGRAM_FAILED
+    table = Table("precondition", "", "detail", title=f"preflight of {args.stack}")
+    marks = {"ok": "[green]ok[/]", "missing": "[bold red]missing[/]", "warning": "[yellow]warning[/]"}
+    results = checks.judge(facts, export)
+    for check in results:
+        table.add_row(check.item, marks[check.status], escape(check.detail))
+    consoles.out.print(table)
+    missing = [check for check in results if check.status == "missing"]
+    consoles.out.print(f"{len(missing)} missing, {sum(c.status == 'warning' for c in results)} warning(s)")
+    return EXIT_FINDINGS if missing else 0
 
 
 def _positive_int(value: str) -> int:

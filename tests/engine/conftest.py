@@ -20,10 +20,8 @@ from e2e.engine import (
     Result,
     Toolchain,
     Workspace,
-    air_gapped_sources,
     canary,
     change_summary,
-    committed_config,
     secure_keys,
     toolchain,
     workspace,
@@ -39,24 +37,13 @@ def tools() -> Toolchain:
 
 
 #: The stack whose cycle writes every intermediate checkpoint, as the CLI does by default. The others
-#: skip them (PULUMI_SKIP_CHECKPOINTS): with the charts' CRDs the state is about 12 MB, and writing it
-#: after every step makes ``up`` take minutes instead of seconds (bench/RESULTS.md); what is checked
-#: here does not depend on how often the state file is rewritten.
+#: skip them (see ``Workspace.prepare``).
 CHECKPOINTED_STACK = "dev"
 
 
-def prepared(ws: Workspace, stack: str, *, checkpoints: bool = False, **settings: str) -> Workspace:
-    """The stack in ``ws``: the program, our provider, canary secrets, renderDir and local charts."""
-    if not checkpoints:
-        ws.extra_env["PULUMI_SKIP_CHECKPOINTS"] = "true"
-    ws.copy_program()
-    ws.install_provider()
-    ws.init_stack(
-        stack,
-        secrets={key: canary(stack, key) for key in secure_keys(stack)},
-        settings={"renderDir": str(ws.render), **settings},
-        paths=air_gapped_sources(committed_config(stack)),
-    )
+def prepared(ws: Workspace, stack: str, **options: Any) -> Workspace:
+    """The stack in ``ws``, ready to run (see ``Workspace.prepare``)."""
+    ws.prepare(stack, **options)
     return ws
 
 
