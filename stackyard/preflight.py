@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
 #: The oldest Kubernetes the exports support: the Gateway API v1.5 install carries a
 #: ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in 1.30).
@@ -193,14 +194,6 @@ def check_cluster_scoped(facts: ClusterFacts, export: ExportFacts) -> Check:
     return Check("cluster-scoped objects", "ok", "none of the export's cluster-scoped objects belongs to someone else")
 
 
-def plural(kind: str) -> str:
-    """The resource name of a kind, as the API server lists it (ClusterRole → clusterroles)."""
-    lower = kind.lower()
-    if lower.endswith("y"):
-        return lower[:-1] + "ies"
-    return lower + ("es" if lower.endswith("s") else "s")
-
-
 def _labels(labels: Mapping[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
@@ -259,17 +252,12 @@ def gather(kubeconfig: str | None, export: ExportFacts) -> ClusterFacts:
             for arg in (c.args or [])
         ]
         facts.cert_manager_gateway_api = any(arg.startswith("--enable-gateway-api") for arg in arguments)
+    resources = DynamicClient(api).resources  # type: ignore[no-untyped-call]
     for obj in export.cluster_scoped():
-        group, _, version_ = str(obj["apiVersion"]).rpartition("/")
         kind, name = str(obj["kind"]), str(obj["metadata"]["name"])
-        path = f"/apis/{group}/{version_}" if group else f"/api/{version_}"
         try:
-            found = api.call_api(f"{path}/{plural(kind)}/{name}", "GET", response_type="object",
-                                 _return_http_data_only=True, auth_settings=["BearerToken"])  # fmt: skip
-        except ApiException as error:
-            if error.status == 404:
-                continue
-            raise
-        body: dict[str, Any] = found if isinstance(found, dict) else {}
-        facts.existing[(kind, name)] = dict((body.get("metadata") or {}).get("labels") or {})
+            found = resources.get(api_version=str(obj["apiVersion"]), kind=kind).get(name=name)
+        except (NotFoundError, ResourceNotFoundError):
+            continue  # the object, or its kind altogether, is not in the cluster
+        facts.existing[(kind, name)] = dict(found.to_dict().get("metadata", {}).get("labels") or {})
     return facts

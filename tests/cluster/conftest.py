@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from e2e import cluster
-from e2e.engine import REFERENCE, REFERENCE_GATEWAY_API_CRDS, EngineError
+from e2e.engine import REFERENCE, REFERENCE_GATEWAY_API_CRDS, EngineError, Toolchain, toolchain
 from e2e.gobuild import CONTROL_PLANE, Built, ensure
 from stackyard.render import evaluate_stack, write_rendering
 from tests.conftest import ROOT
@@ -21,6 +21,12 @@ REFERENCE_CRDS = (
     REFERENCE_GATEWAY_API_CRDS,
     "charts/kube-prometheus-stack/charts/crds/crds",
 )
+
+
+@pytest.fixture(scope="session")
+def tools() -> Toolchain:
+    """The engine toolchain, for the tests that run pulumi against the control plane."""
+    return toolchain()
 
 
 @pytest.fixture(scope="session")

@@ -17,17 +17,12 @@ from typing import Any
 import pytest
 
 from e2e import cluster
-from e2e.engine import Result, Toolchain, change_summary, committed_config, toolchain, workspace
+from e2e.engine import Result, Toolchain, change_summary, committed_config, workspace
 from e2e.gobuild import Built
 from stackyard.render import evaluate_stack, write_rendering
 from tests.conftest import STACKS
 
 NEW_TAG = "9.9.9"
-
-
-@pytest.fixture(scope="session")
-def tools() -> Toolchain:
-    return toolchain()
 
 
 def _json(*args: str, config: Path) -> Any:

@@ -73,12 +73,3 @@ def test_another_environments_cluster_scoped_object_is_a_warning(staging: Export
     check = preflight.check_cluster_scoped(facts, staging)
     assert check.status == "warning"
     assert "Namespace logging (instance 'elsewhere')" in check.detail
-
-
-@pytest.mark.parametrize(
-    ("kind", "plural"),
-    [("ClusterRole", "clusterroles"), ("GatewayClass", "gatewayclasses"),
-     ("ValidatingAdmissionPolicy", "validatingadmissionpolicies"), ("Namespace", "namespaces")],
-)  # fmt: skip
-def test_kinds_map_to_their_resource_names(kind: str, plural: str) -> None:
-    assert preflight.plural(kind) == plural
