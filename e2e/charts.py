@@ -100,25 +100,33 @@ def _enforce_levels(objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     }
 
 
-def report(state: Sequence[Mapping[str, Any]], rendered: Mapping[str, Mapping[str, Any]]) -> list[ChartReport]:
-    """One :class:`ChartReport` per chart of the stack, ordered by release."""
+def report(
+    state: Sequence[Mapping[str, Any]],
+    rendered: Mapping[str, Mapping[str, Any]],
+    records: Iterable[Mapping[str, Any]],
+) -> list[ChartReport]:
+    """One :class:`ChartReport` per chart of the stack, ordered by release.
+
+    ``records`` are stackyard's chart records of the same program and config: a remotely
+    constructed Chart keeps no inputs in the state, so its release, namespace and chart come from
+    there, matched by URN.
+    """
     owners = chart_owners(state)
     bodies = list(rendered.values())
     levels = _enforce_levels(bodies)
     findings = [f for f in evaluate(bodies) if f.level == "mandatory" and f.exception is None]
     reports = []
-    charts = sorted((r for r in state if r["type"] == CHART_TYPE), key=lambda r: str(r["inputs"].get("name")))
+    charts = sorted((r for r in records if r.get("kind") == "HelmChart"), key=lambda r: str(r["releaseName"]))
     for chart in charts:
-        inputs = chart["inputs"]
         mine = [body for body in bodies if owners.get(key_of(body)) == chart["urn"]]
         keys = {key_of(body) for body in mine}
-        namespace = str(inputs.get("namespace"))
+        namespace = str(chart["namespace"])
         level = levels.get(namespace, "privileged")
-        path = Path(str(inputs.get("chart")))
+        path = Path(str(chart["chart"]))
         metadata = read_chart_metadata(path)
         reports.append(
             ChartReport(
-                release=str(inputs.get("name")),
+                release=str(chart["releaseName"]),
                 namespace=namespace,
                 chart=metadata.name,
                 version=metadata.version,

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .gobuild import CONTROL_PLANE, REPO, Built, cache_root, ensure
+from .interrupts import terminate_as_interrupt
 
 HOST = "127.0.0.1"
 KUBERNETES_SERVICE_IP = "10.96.0.1"
@@ -479,17 +480,11 @@ def stop(*, grace: float = 10) -> list[str]:
 @contextlib.contextmanager
 def control_plane(built: Built | None = None, ports: Ports = Ports()) -> Iterator[Path]:
     """A running control plane for the duration of the block; stopped afterwards, whatever happens."""
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def terminated(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, terminated)
-    try:
-        yield start(built, ports)
-    finally:
-        stop()
-        signal.signal(signal.SIGTERM, previous)
+    with terminate_as_interrupt():
+        try:
+            yield start(built, ports)
+        finally:
+            stop()
 
 
 class FakeLoadBalancers:

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,6 +24,7 @@ from typing import Any
 import yaml
 
 from .gobuild import ENGINE, KUBERNETES_PROVIDER_RELEASES, REPO, ensure
+from .interrupts import terminate_as_interrupt
 
 #: The oldest CLI we accept on a user's PATH: the Python SDK we pin (requirements.txt).
 MINIMUM_CLI = (3, 272, 0)
@@ -324,15 +324,9 @@ def change_summary(preview_json: str) -> dict[str, int]:
 def workspace(tools: Toolchain, *, keep: bool = False) -> Iterator[Workspace]:
     """A :class:`Workspace` in a new temporary folder, removed afterwards (also on Ctrl-C and SIGTERM)."""
     root = Path(tempfile.mkdtemp(prefix="stackyard-engine-"))
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def terminated(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, terminated)
-    try:
-        yield Workspace(root, tools)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        if not keep:
-            shutil.rmtree(root, ignore_errors=True)
+    with terminate_as_interrupt():
+        try:
+            yield Workspace(root, tools)
+        finally:
+            if not keep:
+                shutil.rmtree(root, ignore_errors=True)

@@ -21,13 +21,14 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .interrupts import terminate_as_interrupt
 
 REPO = Path(__file__).resolve().parent.parent
 #: Bump when the build steps change in a way the hashed inputs (wrapper files, link flags, the
@@ -345,7 +346,23 @@ def ensure(toolset: Toolset, *, log: Callable[[str], None] = print) -> Built:
                 _build_family(family, scratch, log)
             _write_manifest(scratch, toolset, key, go, time.monotonic() - started)
             scratch.rename(entry)
+        _prune(home, keep=entry)
     return Built(entry)
+
+
+#: Builds kept per toolset: the current one and the one before (a branch switch away).
+KEEP_BUILDS = 2
+
+
+def _prune(home: Path, keep: Path) -> None:
+    """Remove all but the newest builds of a toolset (each is a few hundred MB)."""
+    builds = sorted(
+        (path for path in home.iterdir() if (path / "manifest.json").is_file() and path != keep),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    for old in builds[KEEP_BUILDS - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -377,19 +394,13 @@ def _alive(pid: int) -> bool:
 @contextlib.contextmanager
 def _scratch(path: Path) -> Iterator[Path]:
     """A build folder that is removed unless it was renamed into place, also on Ctrl-C and SIGTERM."""
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def interrupted(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, interrupted)
-    path.mkdir()
-    (path / "bin").mkdir()
-    try:
-        yield path
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        shutil.rmtree(path, ignore_errors=True)
+    with terminate_as_interrupt():
+        path.mkdir()
+        (path / "bin").mkdir()
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _build_family(family: Family, scratch: Path, log: Callable[[str], None]) -> None:

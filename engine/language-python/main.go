@@ -153,16 +153,21 @@ func pythonOptions(info *pulumirpc.ProgramInfo, plugin bool) (toolchain.PythonOp
 	return opts, nil
 }
 
+// resolveToolchain is the Python toolchain (the project's virtualenv) for a program or plugin.
+func resolveToolchain(info *pulumirpc.ProgramInfo, plugin bool) (toolchain.Toolchain, error) {
+	opts, err := pythonOptions(info, plugin)
+	if err != nil {
+		return nil, err
+	}
+	return toolchain.ResolveToolchain(opts)
+}
+
 // GetRequiredPackages reports each installed Python package that carries a pulumi-plugin.json, so
 // that the engine checks the plugins are installed before the program runs.
 func (h *languageHost) GetRequiredPackages(
 	ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	opts, err := pythonOptions(req.Info, false)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := resolveToolchain(req.Info, false)
 	if err != nil {
 		return nil, err
 	}
@@ -214,11 +219,7 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	if h.engineAddress == "" {
 		return nil, errors.New("the engine address is unknown: call Handshake before Run")
 	}
-	opts, err := pythonOptions(req.Info, false)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := resolveToolchain(req.Info, false)
 	if err != nil {
 		return nil, err
 	}
@@ -297,11 +298,7 @@ func (h *languageHost) RunPlugin(
 ) error {
 	ctx := server.Context()
 	analyzer := req.Kind == string(apitype.AnalyzerPlugin)
-	opts, err := pythonOptions(req.Info, !analyzer)
-	if err != nil {
-		return err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := resolveToolchain(req.Info, !analyzer)
 	if err != nil {
 		return err
 	}
@@ -391,11 +388,7 @@ func policyEnvironment(env []string, stack *pulumirpc.AnalyzerStackConfigureRequ
 func (h *languageHost) InstallDependencies(
 	req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer,
 ) error {
-	opts, err := pythonOptions(req.Info, req.IsPlugin)
-	if err != nil {
-		return err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := resolveToolchain(req.Info, req.IsPlugin)
 	if err != nil {
 		return err
 	}
@@ -413,11 +406,7 @@ func (h *languageHost) InstallDependencies(
 
 // About and GetProgramDependencies serve `pulumi about`.
 func (h *languageHost) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	opts, err := pythonOptions(req.Info, false)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := resolveToolchain(req.Info, false)
 	if err != nil {
 		return nil, err
 	}
@@ -431,11 +420,7 @@ func (h *languageHost) About(ctx context.Context, req *pulumirpc.AboutRequest) (
 func (h *languageHost) GetProgramDependencies(
 	ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
 ) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	opts, err := pythonOptions(req.Info, false)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := resolveToolchain(req.Info, false)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ from e2e.engine import Result, Toolchain, change_summary, committed_config, work
 from e2e.gobuild import Built
 from stackyard.render import evaluate_stack, write_rendering
 from tests.conftest import STACKS
+from tests.once import Once
 
 NEW_TAG = "9.9.9"
 
@@ -133,20 +134,7 @@ def deploy_cycle(tools: Toolchain, built: Built, stack: str, scratch: Path) -> D
 @pytest.fixture(scope="session")
 def deployed(tools: Toolchain, controlplane: Built, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Deployed]:
     scratch = tmp_path_factory.mktemp("exports")
-    failed: dict[str, BaseException] = {}
-
-    class Lazy(dict[str, Deployed]):
-        def __missing__(self, stack: str) -> Deployed:
-            if stack in failed:
-                raise failed[stack]
-            try:
-                self[stack] = deploy_cycle(tools, controlplane, stack, scratch)
-            except Exception as error:
-                failed[stack] = error
-                raise
-            return self[stack]
-
-    return Lazy()
+    return Once(lambda stack: deploy_cycle(tools, controlplane, stack, scratch))
 
 
 @pytest.fixture(params=STACKS)

@@ -149,6 +149,11 @@ class TestBuilding:
         gobuild.ensure(toolset, log=lambda _line: None)
         assert [name for name in cache_entries(tmp_path) if name.startswith(".build")] == []
 
+    @pytest.mark.usefixtures("fake_go")
+    def test_only_the_newest_builds_are_kept(self, tmp_path: Path) -> None:
+        built = [gobuild.ensure(demo_toolset(tmp_path, f"v1.2.{patch}"), log=lambda _line: None) for patch in range(4)]
+        assert cache_entries(tmp_path) == sorted(b.root.name for b in built[-gobuild.KEEP_BUILDS :])
+
 
 class TestThePins:
     def test_go_mod_versions_are_read_with_pseudo_versions_and_without_replacements(self, tmp_path: Path) -> None:

@@ -26,8 +26,10 @@ from e2e.engine import (
     toolchain,
     workspace,
 )
+from stackyard.manifests import load as load_yaml
 from stackyard.render import evaluate_stack, write_rendering
 from tests.conftest import STACKS
+from tests.once import Once
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +64,8 @@ class StackCycle:
     stackyard_render: dict[str, Any]
     """``stackyard render`` of the same program and config (with the same secret values), by path."""
     stackyard_text: str
+    stackyard_records: list[dict[str, Any]]
+    """stackyard's records of the charts and remote files, from the same render."""
     provider_text: dict[str, str]
     state_after_up: list[dict[str, Any]]
     state_after_destroy: list[dict[str, Any]]
@@ -112,6 +116,7 @@ def run_cycle(tools: Toolchain, stack: str, scratch: Path) -> StackCycle:
             provider_render=provider_render,
             stackyard_render=parity.read_tree(ours),
             stackyard_text="".join(_texts(ours).values()),
+            stackyard_records=[load_yaml(p.read_text()) for p in sorted((ours / "charts").glob("*.yaml"))],
             provider_text=provider_text,
             state_after_up=state_after_up,
             state_after_destroy=state_after_destroy,
@@ -124,22 +129,7 @@ def run_cycle(tools: Toolchain, stack: str, scratch: Path) -> StackCycle:
 def cycles(tools: Toolchain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, StackCycle]]:
     """Each stack's cycle, run lazily and once."""
     scratch = tmp_path_factory.mktemp("stackyard-renders")
-    failed: dict[str, BaseException] = {}
-
-    class Lazy(dict[str, StackCycle]):
-        """Runs a stack's cycle on first use; a cycle that failed fails every later test too, at once."""
-
-        def __missing__(self, stack: str) -> StackCycle:
-            if stack in failed:
-                raise failed[stack]
-            try:
-                self[stack] = run_cycle(tools, stack, scratch)
-            except Exception as error:
-                failed[stack] = error
-                raise
-            return self[stack]
-
-    yield Lazy()
+    yield Once(lambda stack: run_cycle(tools, stack, scratch))
     shutil.rmtree(scratch, ignore_errors=True)
 
 

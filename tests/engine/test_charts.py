@@ -9,7 +9,11 @@ from tests.golden import check_golden
 
 
 def reports(cycles: dict[str, StackCycle]) -> dict[str, list[charts.ChartReport]]:
-    return {stack: charts.report(cycles[stack].state_after_up, cycles[stack].provider_render) for stack in STACKS}
+    return {stack: report(cycles[stack]) for stack in STACKS}
+
+
+def report(cycle: StackCycle) -> list[charts.ChartReport]:
+    return charts.report(cycle.state_after_up, cycle.provider_render, cycle.stackyard_records)
 
 
 def test_every_chart_of_every_stack_brings_objects_and_is_judged(cycles: dict[str, StackCycle]) -> None:
@@ -22,7 +26,7 @@ def test_every_chart_of_every_stack_brings_objects_and_is_judged(cycles: dict[st
 
 
 def test_kube_prometheus_stacks_admission_hooks_are_known_to_be_dropped(cycles: dict[str, StackCycle]) -> None:
-    (monitoring, _) = charts.report(cycles["dev"].state_after_up, cycles["dev"].provider_render)
+    (monitoring, _) = report(cycles["dev"])
     hooked = {hook.template for hook in monitoring.hooks}
     assert any("admission-webhooks" in template for template in hooked), hooked
 
