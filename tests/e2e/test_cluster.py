@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,10 @@ def test_a_port_in_use_is_named(fake_bins: Built) -> None:
 
 def test_a_second_control_plane_is_refused_while_one_runs(fake_bins: Built) -> None:
     sleeper = subprocess.Popen([str(fake_bins.bin / "kwok")])
+    deadline = time.monotonic() + 10
+    while not cluster._ours(sleeper.pid, "/bin/sh"):  # until the child has exec'd its shell
+        assert time.monotonic() < deadline, "the stand-in process did not start"
+        time.sleep(0.01)
     try:
         cluster._save(cluster.State(data="/nonexistent", ports={}, pids={"kwok": sleeper.pid},
                                     binaries={"kwok": "/bin/sh"}))  # fmt: skip
