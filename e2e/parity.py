@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stackyard.manifests import load as load_yaml
+from stackyard.inputs import EXPORT_LIMIT, load_yaml
 
 LAYOUT = ("0-crd", "1-manifest")
 
@@ -50,7 +50,7 @@ def read_tree(folder: Path) -> dict[str, Any]:
     objects: dict[str, Any] = {}
     for sub in LAYOUT:
         for path in sorted((folder / sub).glob("*.yaml")):
-            objects[f"{sub}/{path.name}"] = load_yaml(path.read_text())
+            objects[f"{sub}/{path.name}"] = load_yaml(path, EXPORT_LIMIT)
     return objects
 
 

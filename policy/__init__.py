@@ -16,6 +16,7 @@ from .rules import (
     Finding,
     Rule,
     evaluate,
+    evaluate_charts,
     exception_reason,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "PodSecurityViolation",
     "Rule",
     "evaluate",
+    "evaluate_charts",
     "exception_reason",
     "pod_spec_of",
     "restricted_violations",

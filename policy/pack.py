@@ -48,12 +48,20 @@ def is_judged(resource_type: str, manifest: Manifest) -> bool:
     return bool(labels.get(MANAGED_BY[0]) == MANAGED_BY[1])
 
 
+CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
+
+
 def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
-    check = rule.resource_check
+    check, chart_check = rule.resource_check, rule.chart_check
     assert check is not None
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         manifest = plain(args.props)
+        if chart_check is not None and args.resource_type == CHART_TYPE:
+            # Stackyard's chart records hold what the Chart's inputs hold: the values.
+            for message in chart_check(manifest):
+                report_violation(message, None)
+            return
         if not is_judged(args.resource_type, manifest) or exception_reason(manifest, rule.name):
             return
         for message in check(manifest):

@@ -8,12 +8,12 @@ reason, instead of as a violation.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .pod_security import pod_spec_of, restricted_violations
+from .secrets import secret_reason
 
 Manifest = Mapping[str, Any]
 Level = Literal["mandatory", "advisory"]
@@ -27,7 +27,6 @@ INGRESS_CONTROLLER_LABEL = "stackyard.io/ingress-controller"
 #: What the policy pack substitutes for a value the engine marks secret.
 SECRET_SENTINEL = "<secret value>"
 
-_SECRET_LIKE_NAME = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.IGNORECASE)
 _WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 
 
@@ -55,6 +54,8 @@ class Finding:
 
 
 ResourceCheck = Callable[[Manifest], list[str]]
+ChartCheck = Callable[[Mapping[str, Any]], list[str]]
+"""A check over a chart's values (a ``HelmChart`` record offline, the Chart's inputs in the pack)."""
 StackCheck = Callable[[Sequence[Manifest]], list[tuple[Manifest, str]]]
 
 
@@ -68,6 +69,7 @@ class Rule:
     severity: Severity
     resource_check: ResourceCheck | None = None
     stack_check: StackCheck | None = None
+    chart_check: ChartCheck | None = None
 
 
 def _meta(manifest: Manifest) -> Mapping[str, Any]:
@@ -125,8 +127,45 @@ def check_env_secrets(manifest: Manifest) -> list[str]:
             name = str(variable.get("name", ""))
             if variable["value"] == SECRET_SENTINEL:
                 problems.append(f"{path}.env[{index}] ({name}): a secret value in plain text")
-            elif _SECRET_LIKE_NAME.search(name):
-                problems.append(f"{path}.env[{index}] ({name}): looks like a secret but is a plain value")
+            elif reason := secret_reason(name, variable["value"]):
+                problems.append(f"{path}.env[{index}] ({name}): looks like a secret ({reason}) but is a plain value")
+    return problems
+
+
+def check_plain_data_secrets(manifest: Manifest) -> list[str]:
+    """No secret in a ConfigMap's data (env files, config files) or in an annotation, where it is plain text."""
+    places: list[tuple[str, str, object]] = []
+    template = ((manifest.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    for prefix, metadata in (("metadata", _meta(manifest)), ("spec.template.metadata", template)):
+        annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+        places += [(f"{prefix}.annotations[{key}]", str(key), value) for key, value in (annotations or {}).items()]
+    if manifest.get("kind") == "ConfigMap":
+        places += [(f"data[{key}]", str(key), value) for key, value in (manifest.get("data") or {}).items()]
+    return _judge_places(places)
+
+
+def check_chart_values(chart: Mapping[str, Any]) -> list[str]:
+    """No secret among the values passed to a chart, which any reader of the release can see."""
+    places: list[tuple[str, str, object]] = []
+    pending: list[tuple[str, str, object]] = [("values", "values", chart.get("values") or {})]
+    while pending:
+        path, key, value = pending.pop()
+        if isinstance(value, Mapping):
+            pending += [(f"{path}.{k}", str(k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            pending += [(f"{path}[{i}]", key, v) for i, v in enumerate(value)]
+        else:
+            places.append((path, key, value))
+    return _judge_places(sorted(places))
+
+
+def _judge_places(places: Sequence[tuple[str, str, object]]) -> list[str]:
+    problems = []
+    for where, key, value in places:
+        if value == SECRET_SENTINEL:
+            problems.append(f"{where}: a secret value in plain text")
+        elif reason := secret_reason(key, value):
+            problems.append(f"{where}: looks like a secret ({reason})")
     return problems
 
 
@@ -258,6 +297,14 @@ RULES: tuple[Rule, ...] = (
         resource_check=check_env_secrets,
     ),
     Rule(
+        "no-secret-in-plain-data",
+        "No secret in ConfigMap data, annotations or chart values, where it is plain text.",
+        "mandatory",
+        "critical",
+        resource_check=check_plain_data_secrets,
+        chart_check=check_chart_values,
+    ),
+    Rule(
         "high-availability",
         "Workloads in high-availability namespaces run >= 2 replicas.",
         "mandatory",
@@ -293,6 +340,25 @@ def exception_reason(manifest: Manifest, policy: str) -> str | None:
     annotations = _meta(manifest).get("annotations") or {}
     reason = annotations.get(f"{EXCEPTION_PREFIX}{policy}")
     return str(reason) if reason else None
+
+
+def evaluate_charts(charts: Sequence[Mapping[str, Any]], rules: Sequence[Rule] = RULES) -> list[Finding]:
+    """Every finding of the chart checks over ``HelmChart`` records (release name and namespace)."""
+    return [
+        Finding(
+            policy=rule.name,
+            level=rule.level,
+            kind="HelmChart",
+            namespace=str(chart.get("namespace", "")),
+            name=str(chart.get("releaseName", "")),
+            message=message,
+        )
+        for rule in rules
+        if rule.chart_check is not None
+        for chart in charts
+        if chart.get("kind") == "HelmChart"
+        for message in rule.chart_check(chart)
+    ]
 
 
 def evaluate(manifests: Sequence[Manifest], rules: Sequence[Rule] = RULES) -> list[Finding]:

@@ -12,7 +12,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -32,6 +32,7 @@ from components import (
 )
 from components._args import Args
 from components.validation import DnsLabel, DnsSubdomain
+from policy.secrets import key_reason, value_reason
 
 from .capacity import quota_shortfalls
 from .errors import ConfigError
@@ -91,6 +92,10 @@ class StackConfig(Args):
     render_dir: str = ""
     """When set, the real engine renders YAML into this folder instead of deploying
     (pulumi-kubernetes' ``renderYamlToDirectory``). Default: deploy."""
+    not_secrets: list[str] = []
+    """Key paths (as errors print them, without the project, e.g. ``apps[0].env.TOKEN_AUDIENCE``)
+    whose plain values look like secrets but are not: the secret check lets them through.
+    Default: none."""
 
     @model_validator(mode="before")
     @classmethod
@@ -200,13 +205,17 @@ def load_stack_config() -> EnvironmentConfig:
     """Read and validate this stack's ``<project>:*`` config; raise :class:`ConfigError` on any problem."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
     raw = _project_config(project)
-    settings = parse_stack_config(project, raw)
+    settings = parse_stack_config(project, raw, _secret_config_keys(project))
     secret_values = _secret_values(project, settings)
     return EnvironmentConfig(project=project, stack=stack, settings=settings, secret_values=secret_values)
 
 
-def parse_stack_config(project: str, raw: Mapping[str, str]) -> StackConfig:
-    """Validate raw config strings (``key`` without the project prefix) into a :class:`StackConfig`."""
+def parse_stack_config(project: str, raw: Mapping[str, str], secret_keys: Collection[str] = ()) -> StackConfig:
+    """Validate raw config strings (``key`` without the project prefix) into a :class:`StackConfig`.
+
+    ``secret_keys`` are the keys whose values are secrets (``secure:``); every other value that
+    looks like a secret is refused.
+    """
     problems: list[str] = []
     data: dict[str, Any] = {}
     known = _aliases(StackConfig)
@@ -233,9 +242,90 @@ def parse_stack_config(project: str, raw: Mapping[str, str]) -> StackConfig:
             problems.extend(_format_error(project, detail) for detail in details)
         else:
             problems.extend(_missing_secret_keys(project, settings, raw))
+            problems.extend(_plain_secrets(project, data, settings, set(raw) - set(secret_keys)))
             if not problems:
                 return settings
     raise ConfigError(problems)
+
+
+def _plain_secrets(
+    project: str, data: Mapping[str, Any], settings: StackConfig, plain_keys: Collection[str]
+) -> list[str]:
+    """Every plain value that looks like a secret (policy.secrets), by key path; never the value."""
+    allowed = set(settings.not_secrets)
+    used: set[str] = set()
+    problems = []
+    advice = (
+        f"a plain value lands in the export in plain text. Keep it in a Secret: set it with `pulumi config set "
+        f"--secret`, create the Secret with {project}:secrets and reference it with apps[].secretEnv or "
+        f"secretFiles; if it is no secret, list the key path in {project}:notSecrets"
+    )
+    referenced = {key for spec in settings.secrets for key in spec.values.values()}
+    for key in sorted(referenced & set(plain_keys)):
+        problems.append(
+            f"{project}:{key}: {project}:secrets uses it as a secret, but it is a plain value; set it with "
+            f"`pulumi config set --secret {key} <value>`"
+        )
+    for path, key, value in _string_leaves(data):
+        if path in allowed:
+            used.add(path)
+            continue
+        reason = value_reason(value) or (None if key in _SCHEMA_KEYS else key_reason(key))
+        if reason is not None:
+            problems.append(f"{project}:{path}: looks like a secret ({reason}); {advice}")
+    problems += [
+        f"{project}:notSecrets[{index}]: {path!r} names no plain value that looks like a secret; remove it"
+        for index, path in enumerate(settings.not_secrets)
+        if path not in used
+    ]
+    return problems
+
+
+#: Config keys that are never scanned: names of Secrets and of secret config keys, not values.
+_UNSCANNED = ("secrets", "notSecrets")
+
+
+def _string_leaves(data: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(key path, own key, value) of every string in the structured config, as error paths print them."""
+    pending: list[tuple[str, str, Any]] = [(key, key, value) for key, value in data.items() if key not in _UNSCANNED]
+    while pending:
+        path, key, value = pending.pop()
+        if isinstance(value, str):
+            yield path, key, value
+        elif isinstance(value, dict):
+            pending.extend((f"{path}.{k}", str(k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{i}]", key, v) for i, v in enumerate(value))
+
+
+def _schema_field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
+    """The config keys every args model reachable from ``model`` declares: our names, not free-form keys."""
+    seen = set() if seen is None else seen
+    seen.add(model)
+    names = set()
+    for name, info in model.model_fields.items():
+        names.add(info.alias or name)
+        for nested in _models_in(info.annotation):
+            if nested not in seen:
+                names |= _schema_field_names(nested, seen)
+    return names
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for argument in typing.get_args(annotation):
+        yield from _models_in(argument)
+
+
+def _secret_config_keys(project: str) -> set[str]:
+    """The config keys (without the project) whose values are secrets, under the CLI or the mocks."""
+    keys = {
+        *runtime_config.get_config_secret_keys_env(),
+        *(k for k in runtime_config.CONFIG.get() if runtime_config.is_config_secret(k)),
+    }
+    prefix = f"{project}:"
+    return {key[len(prefix) :] for key in keys if key.startswith(prefix)}
 
 
 def _without_inherited_cascades(details: list[ErrorDetails]) -> list[ErrorDetails]:
@@ -371,3 +461,6 @@ def _describe(annotation: Any) -> str:
     if origin is list:
         return "a list (as YAML in Pulumi.<stack>.yaml)"
     return "an object (as YAML in Pulumi.<stack>.yaml)"
+
+
+_SCHEMA_KEYS = _schema_field_names(StackConfig)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .policies import RULES, Finding, evaluate
+from .policies import RULES, Finding, evaluate, evaluate_charts
 from .views import ExportView
 
 DEFAULT_KUBERNETES_VERSION = "1.36"
@@ -61,7 +61,7 @@ def audit(view: ExportView, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     """Run every policy and kubernetes-validate ``--strict`` over the view."""
     import kubernetes_validate  # noqa: PLC0415 - see supported_versions
 
-    findings = evaluate(view.bodies())
+    findings = evaluate(view.bodies()) + evaluate_charts(list(view.records.values()))
     schema_errors: list[SchemaError] = []
     unchecked: list[str] = []
     for path, body in sorted(view.manifests.items()):

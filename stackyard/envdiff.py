@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from .inputs import parse_yaml
 from .views import ExportView
 
 Settings = dict[tuple[str, str], str]
@@ -200,7 +199,7 @@ def _fluent_bit(body: Mapping[str, Any]) -> Settings:
     if not _name(body).startswith("fluent-bit-config-"):
         return {}
     (text,) = (body.get("data") or {}).values()
-    config = yaml.safe_load(text) or {}
+    config = parse_yaml(text, f"ConfigMap {_name(body)}") or {}
     result: Settings = {}
     for index, output in enumerate((config.get("pipeline") or {}).get("outputs") or []):
         for key, value in sorted(output.items()):

@@ -160,27 +160,6 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-class _Loader(yaml.CSafeLoader):
-    """PyYAML's safe C loader, reading a bare ``=`` as the string that Go's YAML (so Kubernetes) reads.
-
-    YAML 1.1 resolves a plain ``=`` to the ``value`` tag, which PyYAML cannot construct; the
-    Prometheus Operator's AlertmanagerConfig CRD has ``=`` as an enum value.
-    """
-
-
-def _plain_string(loader: yaml.BaseLoader, node: yaml.Node) -> str:
-    assert isinstance(node, yaml.ScalarNode)
-    return str(loader.construct_scalar(node))
-
-
-_Loader.add_constructor("tag:yaml.org,2002:value", _plain_string)
-
-
-def load(text: str) -> Any:
-    """One YAML document, read as the Kubernetes tooling reads it."""
-    return yaml.load(text, Loader=_Loader)
-
-
 class _Dumper(yaml.CSafeDumper):
     """PyYAML's C dumper, with multi-line strings as literal blocks so configs stay readable."""
 

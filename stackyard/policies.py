@@ -7,8 +7,8 @@ repository they are the ``policy/`` pack itself. This is the only place that kno
 from __future__ import annotations
 
 try:
-    from stackyard_policy import RULES, Finding, evaluate
+    from stackyard_policy import RULES, Finding, evaluate, evaluate_charts
 except ModuleNotFoundError:  # running from the repository
-    from policy import RULES, Finding, evaluate
+    from policy import RULES, Finding, evaluate, evaluate_charts
 
-__all__ = ["RULES", "Finding", "evaluate"]
+__all__ = ["RULES", "Finding", "evaluate", "evaluate_charts"]

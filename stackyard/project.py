@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .inputs import CONFIG_LIMIT, InputError, load_yaml
 
 #: The top-level keys of a stack settings file (Pulumi.<stack>.yaml).
 _STACK_FILE_KEYS = ("config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt")
@@ -94,10 +94,9 @@ def _find_project_file(directory: Path) -> Path:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        # The C loader: stack files with hundreds of apps are read ten times faster.
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-    except yaml.YAMLError as error:
-        raise ProjectError(f"{path}: not valid YAML: {error}") from None
+        document = load_yaml(path, CONFIG_LIMIT)
+    except InputError as error:
+        raise ProjectError(str(error)) from None
     if document is None:
         return {}
     if not isinstance(document, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import runpy
 import shutil
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import export, interrupts, mockrt
+from .inputs import InputError, load_json
 from .manifests import Manifest, dump, is_manifest, secret_values, to_manifest
 from .project import StackInputs, load_stack
 from .records import Record, is_recorded, to_record
@@ -126,9 +126,9 @@ def check_output_dir(out_dir: Path, identity: tuple[str, str] | None = None) -> 
 
 def _export_identity(out_dir: Path) -> tuple[str, str] | None:
     try:
-        index = json.loads((out_dir / export.INDEX_FILE).read_text(encoding="utf-8"))
+        index = load_json(out_dir / export.INDEX_FILE)
         return str(index["project"]), str(index["stack"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (InputError, KeyError, TypeError):
         return None
 
 

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .export import INDEX_FILE
-from .manifests import load
+from .inputs import EXPORT_LIMIT, InputError, load_yaml
 from .render import RenderError, Rendering, evaluate_stack
 
 MANIFEST_FOLDERS = ("0-crd", "1-manifest")
@@ -72,9 +70,9 @@ def resolve(target: str, project_dir: Path, secrets: Mapping[str, str] | None = 
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        document = load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise RenderError(f"{path}: not valid YAML: {error}") from None
+        document = load_yaml(path, EXPORT_LIMIT)
+    except InputError as error:
+        raise RenderError(str(error)) from None
     if not isinstance(document, dict):
         raise RenderError(f"{path}: expected one object")
     return document

@@ -26,7 +26,7 @@ from e2e.engine import (
     toolchain,
     workspace,
 )
-from stackyard.manifests import load as load_yaml
+from stackyard.inputs import load_yaml
 from stackyard.render import evaluate_stack, write_rendering
 from tests.conftest import STACKS
 from tests.once import Once
@@ -116,7 +116,7 @@ def run_cycle(tools: Toolchain, stack: str, scratch: Path) -> StackCycle:
             provider_render=provider_render,
             stackyard_render=parity.read_tree(ours),
             stackyard_text="".join(_texts(ours).values()),
-            stackyard_records=[load_yaml(p.read_text()) for p in sorted((ours / "charts").glob("*.yaml"))],
+            stackyard_records=[load_yaml(p) for p in sorted((ours / "charts").glob("*.yaml"))],
             provider_text=provider_text,
             state_after_up=state_after_up,
             state_after_destroy=state_after_destroy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from policy import RULES, evaluate
+from policy import RULES, evaluate, evaluate_charts
 from policy.rules import (
     check_default_deny,
     check_disruption_budgets,
@@ -110,7 +110,8 @@ class TestResourcePolicies:
         bad = copy.deepcopy(good)
         container_of(bad)["env"].append({"name": "API_TOKEN", "value": "abc"})
         assert check_env_secrets(bad) == [
-            "spec.template.spec.containers[0].env[2] (API_TOKEN): looks like a secret but is a plain value"
+            "spec.template.spec.containers[0].env[2] (API_TOKEN): looks like a secret (its name says 'token') but is "
+            "a plain value"
         ]
 
 
@@ -166,5 +167,61 @@ class TestEvaluate:
         assert not any(f.counts for f in excepted)
 
     def test_rule_names_are_unique_and_each_has_one_check(self) -> None:
-        assert len({rule.name for rule in RULES}) == len(RULES) == 8
+        assert len({rule.name for rule in RULES}) == len(RULES) == 9
         assert all((rule.resource_check is None) != (rule.stack_check is None) for rule in RULES)
+
+
+class TestPlainSecrets:
+    """Wherever a value can land in a pod, or be read by anyone who can read the object."""
+
+    def _config_map(self, **data: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "api-env", "namespace": "shop"},
+            "data": data,
+        }
+
+    def test_a_config_map_consumed_as_env_is_judged_by_key_and_value(self) -> None:
+        found = evaluate([self._config_map(DB_PASSWORD="hunter2", QUEUE="orders", TOKEN="AKIAIOSFODNN7EXAMPLE")])
+        secrets = [f for f in found if f.policy == "no-secret-in-plain-data"]
+        assert [f.message for f in secrets] == [
+            "data[DB_PASSWORD]: looks like a secret (its name says 'password')",
+            "data[TOKEN]: looks like a secret (it has the form of an AWS access key id)",
+        ]
+        assert {f.object_ref for f in secrets} == {"ConfigMap shop/api-env"}
+        assert not any("hunter2" in f.message or "AKIA" in f.message for f in found)
+
+    def test_annotations_of_an_object_and_of_its_pods_are_judged(self) -> None:
+        manifest = deployment()
+        manifest["metadata"]["annotations"] = {"ci/deploy-token": "abc123"}
+        manifest["spec"]["template"].setdefault("metadata", {})["annotations"] = {"x": "postgres://u:pw@db/x"}
+        messages = [f.message for f in evaluate([manifest]) if f.policy == "no-secret-in-plain-data"]
+        assert messages == [
+            "metadata.annotations[ci/deploy-token]: looks like a secret (its name says 'token')",
+            "spec.template.metadata.annotations[x]: looks like a secret (it has the form of a URL with a password)",
+        ]
+
+    def test_chart_values_are_judged_and_references_to_secrets_are_not(self) -> None:
+        chart = {
+            "kind": "HelmChart",
+            "releaseName": "grafana",
+            "namespace": "monitoring",
+            "values": {
+                "admin": {"existingSecret": "grafana-admin", "passwordKey": "admin-password"},
+                "smtp": {"password": "hunter2"},
+                "env": [{"apiKey": "x1"}],
+            },
+        }
+        found = evaluate_charts([chart])
+        assert [(f.object_ref, f.message) for f in found] == [
+            ("HelmChart monitoring/grafana", "values.env[0].apiKey: looks like a secret (its name says 'api key')"),
+            ("HelmChart monitoring/grafana", "values.smtp.password: looks like a secret (its name says 'password')"),
+        ]
+
+    def test_an_env_value_that_is_a_credential_is_caught_whatever_its_name(self) -> None:
+        manifest = deployment()
+        container_of(manifest)["env"] = [{"name": "DATABASE", "value": "postgres://app:hunter2@db/shop"}]
+        (finding,) = [f for f in evaluate([manifest]) if f.policy == "no-secret-in-env-value"]
+        assert "it has the form of a URL with a password" in finding.message
+        assert "hunter2" not in finding.message

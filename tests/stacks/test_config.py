@@ -198,3 +198,66 @@ class TestStackConfigErrors:
         registrations, error = run_main(dev_inputs.config, dev_inputs.secret_keys)
         assert error is None
         assert registrations
+
+
+AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXZhbHVl"
+
+
+class TestSecretsInPlainConfig:
+    """A secret given as a plain value is refused wherever it would land in a manifest."""
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            ("dev", APPS, [1, "env", "DB_PASSWORD"], "hunter2", "apps[1].env.DB_PASSWORD", "its name says 'password'"),
+            ("dev", APPS, [1, "env", "DATABASE_URL"], "postgres://a:hunter2@db/x", "apps[1].env.DATABASE_URL",
+             "a URL with a password"),
+            ("dev", NS, ["labels"], {"owner": AWS_KEY}, "namespace.labels.owner", "an AWS access key id"),
+            ("dev", NS, ["annotations"], {"deploy-token": "abc"}, "namespace.annotations.deploy-token",
+             "its name says 'token'"),
+            ("prod", LOGGING, ["outputs", 0, "tenantId"], JWT, "logging.outputs[0].tenantId", "a JSON Web Token"),
+        ],
+    )  # fmt: skip
+    def test_it_is_refused_with_its_key_path_and_the_way_to_declare_it(
+        self, case: tuple[str, str, list[str | int], object, str, str]
+    ) -> None:
+        stack, key, path, value, where, reason = case
+        inputs = load_stack(ROOT, stack)
+        config = with_change(inputs.config, key, path, value)
+        registrations, error = run_main(config, inputs.secret_keys)
+        assert error is not None
+        assert registrations == []
+        (problem,) = error.problems
+        assert problem.startswith(f"stackyard:{where}: looks like a secret")
+        assert reason in problem
+        assert "secretEnv or secretFiles" in problem
+        assert "stackyard:notSecrets" in problem
+        secret = value if isinstance(value, str) else next(iter(value.values()))  # type: ignore[attr-defined]
+        assert secret not in str(error)
+
+    def test_a_declared_false_positive_passes_and_a_stale_declaration_is_refused(self, dev_inputs: StackInputs) -> None:
+        config = with_change(dev_inputs.config, APPS, [0, "env", "TOKEN_AUDIENCE_ID"], "shop-frontend")
+        _, error = run_main(config, dev_inputs.secret_keys)
+        assert error is not None
+        declared = with_change(config, "stackyard:notSecrets", [], ["apps[0].env.TOKEN_AUDIENCE_ID"])
+        registrations, error = run_main(declared, dev_inputs.secret_keys)
+        assert error is None
+        assert registrations
+        stale = with_change(dev_inputs.config, "stackyard:notSecrets", [], ["apps[0].env.NOPE"])
+        _, error = run_main(stale, dev_inputs.secret_keys)
+        assert error is not None
+        assert error.problems == [
+            "stackyard:notSecrets[0]: 'apps[0].env.NOPE' names no plain value that looks like a secret; remove it"
+        ]
+
+    def test_a_secret_config_key_given_as_a_plain_value_is_refused(self, dev_inputs: StackInputs) -> None:
+        config = {**dev_inputs.config, "stackyard:apiDatabasePassword": "hunter2"}
+        secret_keys = [k for k in dev_inputs.secret_keys if k != "stackyard:apiDatabasePassword"]
+        registrations, error = run_main(config, secret_keys)
+        assert error is not None
+        assert registrations == []
+        assert error.problems == [
+            "stackyard:apiDatabasePassword: stackyard:secrets uses it as a secret, but it is a plain value; set it "
+            "with `pulumi config set --secret apiDatabasePassword <value>`"
+        ]
