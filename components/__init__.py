@@ -9,7 +9,16 @@ from .app_monitoring import AlertOverride, AppMonitoring, AppMonitoringArgs, Mon
 from .gateway import AppGateway, AppGatewayArgs, TlsListener
 from .ingress_controller import IngressController, IngressControllerArgs
 from .log_shipping import LogOutput, LogShipping, LogShippingArgs
-from .monitoring import Monitoring, MonitoringArgs, PrometheusSettings
+from .monitoring import (
+    AlertmanagerSettings,
+    Monitoring,
+    MonitoringArgs,
+    PagerDutyReceiver,
+    PrometheusSettings,
+    Receiver,
+    SlackReceiver,
+    WebhookReceiver,
+)
 from .namespace import AppNamespace, AppNamespaceArgs, ComputeQuota, ContainerDefaults, PodSecurity, Quota
 from .network_policy import EgressRule, IngressRule, Port
 from .routing import AppRoute, AppRouteArgs, Route
@@ -18,6 +27,7 @@ from .workload import App, AppArgs, Autoscaling, ResourceList, Resources, Secret
 
 __all__ = [
     "AlertOverride",
+    "AlertmanagerSettings",
     "App",
     "AppArgs",
     "AppGateway",
@@ -43,15 +53,19 @@ __all__ = [
     "Monitoring",
     "MonitoringArgs",
     "MonitoringOptions",
+    "PagerDutyReceiver",
     "PodSecurity",
     "Port",
     "PrometheusSettings",
     "Quota",
+    "Receiver",
     "ResourceList",
     "Resources",
     "Route",
     "SecretKeyRef",
+    "SlackReceiver",
     "TlsListener",
+    "WebhookReceiver",
     "__version__",
 ]
 

@@ -142,7 +142,13 @@ def _default_rules(args: AppMonitoringArgs, thresholds: Mapping[str, float] | No
     rules = [
         _Rule(
             "PodNotReady",
-            f'sum by (namespace, pod) (kube_pod_status_ready{{{pods}, condition="false"}}) > 0',
+            # Pending (unschedulable, pulling) pods have no Ready condition yet, so the phase covers
+            # them; readiness counts only for Running pods, so Evicted and finished pods stay silent.
+            f'max by (namespace, pod) (kube_pod_status_phase{{{pods}, phase=~"Pending|Unknown"}}) == 1\n'
+            f"or\n"
+            f'(\n  max by (namespace, pod) (kube_pod_status_ready{{{pods}, condition="false"}}) == 1\n'
+            f"  and on (namespace, pod)\n"
+            f'  max by (namespace, pod) (kube_pod_status_phase{{{pods}, phase="Running"}}) == 1\n)',
             "15m",
             "warning",
             f"A pod of {args.app} has not been ready for 15 minutes.",

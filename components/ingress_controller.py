@@ -42,6 +42,7 @@ from .ingress_implementations import (
     ServiceType,
     chart_values,
     envoy_gateway_certificates,
+    envoy_gateway_service_monitor,
     envoy_proxy,
     gateway_api_crds_warning,
     proxy_name,
@@ -92,6 +93,17 @@ class IngressControllerArgs(Args):
     pinned repository, for clusters without internet access. Relative paths are from the project
     folder. It must be the implementation's chart; another version is installed with a warning,
     since the values were written for the pin. Default: the pinned repository."""
+    https_redirect: bool = True
+    """With ``routeApi: ingress``, redirect every HTTP request to HTTPS at the controller (a 308).
+    The Gateway API mode redirects per TLS host with a route instead. Turn it off where no route
+    has TLS. Default: true."""
+    crd_provider: bool = False
+    """Also serve the controller's own route resources (Traefik's ``IngressRoute``). Off, because
+    any namespace could then publish routes for any hostname, bypassing the Gateway's
+    ``allowedRoutes`` and the IngressClass. Default: false."""
+    service_monitor: bool = False
+    """Have Prometheus scrape the controller's own metrics (a ServiceMonitor); the stacks turn it
+    on with ``stackyard:monitoring``. Default: false."""
     pod_security: PodSecurity | None = None
     """Pod Security levels of the controller's namespace. Default: the implementation's (module docs)."""
     part_of: LabelValue = ""
@@ -146,6 +158,10 @@ class IngressControllerArgs(Args):
             service_type=self.service_type,
             resources=self.resources.as_dict(),
             install_gateway_api_crds=self.install_gateway_api_crds,
+            release=self.effective_release,
+            https_redirect=self.https_redirect,
+            crd_provider=self.crd_provider,
+            service_monitor=self.service_monitor,
             labels=labels.recommended_labels(
                 name=self.implementation,
                 instance=labels.instance_label(self.effective_release, self.namespace),
@@ -189,6 +205,8 @@ class IngressController(pulumi.ComponentResource):
         )
         if settings.serves_gateway:
             self._gateway_class(name, args, settings, chart)
+        if settings.service_monitor and args.implementation == "envoy-gateway":
+            envoy_gateway_service_monitor(name, settings, pulumi.ResourceOptions(parent=self, depends_on=[chart]))
         self.namespace_name = namespace.namespace_name
         self.class_name = pulumi.Output.from_input(settings.class_name)
         self.register_outputs({"namespace_name": self.namespace_name, "class_name": self.class_name})

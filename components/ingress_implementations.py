@@ -139,10 +139,31 @@ class ControllerSettings:
     resources: dict[str, Any]
     install_gateway_api_crds: bool
     labels: dict[str, str]
+    release: str = ""
+    https_redirect: bool = False
+    """Redirect HTTP to HTTPS at the controller's entry point (Ingress mode)."""
+    crd_provider: bool = False
+    """Serve the controller's own route CRDs (Traefik's IngressRoute) besides the chosen route API."""
+    service_monitor: bool = False
+    """Have Prometheus scrape the controller's metrics."""
 
     @property
     def serves_gateway(self) -> bool:
         return self.route_api == "gateway"
+
+    def spread(self, pod_labels: dict[str, str]) -> list[dict[str, Any]]:
+        """Topology spread like the apps': over nodes and zones, for two replicas or more."""
+        if self.replicas < 2:
+            return []
+        return [
+            {
+                "maxSkew": 1,
+                "topologyKey": key,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": pod_labels},
+            }
+            for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+        ]
 
 
 PROFILES: dict[str, Profile] = {
@@ -199,7 +220,7 @@ def chart_values(implementation: str, settings: ControllerSettings) -> dict[str,
 
 def _traefik_values(settings: ControllerSettings) -> dict[str, Any]:
     seccomp = {"seccompProfile": {"type": "RuntimeDefault"}}
-    return {
+    values: dict[str, Any] = {
         "deployment": {"replicas": settings.replicas},
         "resources": settings.resources,
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1} if settings.replicas > 1 else {"enabled": False},
@@ -209,6 +230,8 @@ def _traefik_values(settings: ControllerSettings) -> dict[str, Any]:
         "providers": {
             "kubernetesIngress": {"enabled": not settings.serves_gateway},
             "kubernetesGateway": {"enabled": settings.serves_gateway},
+            # IngressRoutes from any namespace, for any host, would bypass the Gateway's allowedRoutes.
+            "kubernetesCRD": {"enabled": settings.crd_provider},
         },
         # The GatewayClass is the component's, and each environment brings its own Gateway.
         "gateway": {"enabled": False},
@@ -221,11 +244,28 @@ def _traefik_values(settings: ControllerSettings) -> dict[str, Any]:
         },
         "podSecurityContext": {"runAsGroup": 65532, "runAsNonRoot": True, "runAsUser": 65532, **seccomp},
     }
+    if spread := settings.spread(
+        {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": f"{settings.release}-{settings.namespace}"}
+    ):
+        values["topologySpreadConstraints"] = spread
+    if settings.https_redirect and not settings.serves_gateway:
+        redirect = {"to": "websecure", "scheme": "https", "permanent": True}
+        values["ports"] = {"web": {"http": {"redirections": {"entryPoint": redirect}}}}
+    if settings.service_monitor:
+        # The monitoring stack installs the ServiceMonitor CRD, which an offline render cannot see.
+        values["metrics"] = {
+            "prometheus": {"service": {"enabled": True}, "serviceMonitor": {"enabled": True}, "disableAPICheck": True}
+        }
+    return values
 
 
 def _envoy_gateway_values(settings: ControllerSettings) -> dict[str, Any]:
+    pods = {"control-plane": "envoy-gateway", "app.kubernetes.io/instance": settings.release}
+    deployment: dict[str, Any] = {"replicas": settings.replicas, "envoyGateway": {"resources": settings.resources}}
+    if spread := settings.spread(pods):
+        deployment["pod"] = {"topologySpreadConstraints": spread}
     return {
-        "deployment": {"replicas": settings.replicas, "envoyGateway": {"resources": settings.resources}},
+        "deployment": deployment,
         "podDisruptionBudget": {"maxUnavailable": 1} if settings.replicas > 1 else {},
         # The chart's CRD subchart brings the Gateway API's experimental channel, which v1.9 requires.
         "crds": {"enabled": settings.install_gateway_api_crds},
@@ -241,6 +281,14 @@ def _nginx_values(settings: ControllerSettings) -> dict[str, Any]:
         "ingressClassResource": {"enabled": True, "name": settings.class_name, "default": False},
         "admissionWebhooks": {"enabled": False},
     }
+    if spread := settings.spread(
+        {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}
+    ):
+        controller["topologySpreadConstraints"] = spread
+    if settings.https_redirect:
+        controller["config"] = {"ssl-redirect": "true", "force-ssl-redirect": "true"}
+    if settings.service_monitor:
+        controller["metrics"] = {"enabled": True, "serviceMonitor": {"enabled": True}}
     if settings.replicas > 1:
         # The chart gives minAvailable precedence over maxUnavailable, and Pulumi cannot pass a null
         # to remove its default; replicas - 1 allows the same single disruption.
@@ -268,6 +316,25 @@ def envoy_proxy(name: str, settings: ControllerSettings, opts: pulumi.ResourceOp
                     "envoyDeployment": {"replicas": settings.replicas},
                 },
             }
+        },
+        opts=opts,
+    )
+
+
+def envoy_gateway_service_monitor(
+    name: str, settings: ControllerSettings, opts: pulumi.ResourceOptions
+) -> apiextensions.CustomResource:
+    """The chart serves the controller's metrics on its Service's ``metrics`` port but ships no monitor."""
+    return apiextensions.CustomResource(
+        f"{name}-servicemonitor",
+        api_version="monitoring.coreos.com/v1",
+        kind="ServiceMonitor",
+        metadata=meta.ObjectMetaArgs(name="envoy-gateway", namespace=settings.namespace, labels=settings.labels),
+        spec={
+            "selector": {
+                "matchLabels": {"control-plane": "envoy-gateway", "app.kubernetes.io/instance": settings.release}
+            },
+            "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
         },
         opts=opts,
     )

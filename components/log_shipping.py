@@ -39,7 +39,7 @@ from ._args import Args
 from .app_monitoring import MONITORING_API_VERSION
 from .namespace import AppNamespace, PodSecurity, platform_namespace_args
 from .routing import hostname
-from .validation import DnsLabel, ImageReference, LabelValue, PortNumber, image_tag
+from .validation import DnsLabel, DnsSubdomain, ImageReference, LabelValue, PortNumber, image_tag, quantity_value
 from .workload import ResourceList, Resources, SecretKeyRef, container_resources
 
 TYPE_TOKEN = "stackyard:index:LogShipping"
@@ -100,8 +100,11 @@ class LogOutput(Args):
     """forward: the key of a Secret holding the shared key. Default: none."""
     total_limit_size: FluentSize = "1G"
     """The most disk this output's backlog may use on each node. Default: 1G."""
-    retry_limit: int | None = Field(default=None, ge=1)
-    """Retries per chunk before it is dropped. Default: unlimited, bounded by ``totalLimitSize``."""
+    retry_limit: int = Field(default=5, ge=1, le=100)
+    """Retries per chunk, with exponential backoff from 5 s up to 5 minutes, before the chunk is
+    dropped (and counted, which ``FluentBitDroppingRecords`` alerts on). Bounded on purpose: one
+    document a backend rejects makes its whole chunk fail, and unlimited retries would resend the
+    chunk forever and fill the buffer. Default: 5 (about 10 minutes of trying)."""
 
     @model_validator(mode="after")
     def _fields_fit_the_type(self) -> LogOutput:
@@ -158,8 +161,25 @@ class LogShippingArgs(Args):
     pod_security: PodSecurity = PodSecurity(enforce="privileged", warn="baseline", audit="restricted")
     """Pod Security levels of the namespace. Default: ``privileged`` enforce, ``baseline`` warn,
     ``restricted`` audit (see the module documentation for why)."""
+    priority_class_name: DnsSubdomain = "system-node-critical"
+    """The DaemonSet's PriorityClass, so that under node pressure the log shipper is evicted last
+    and its logs of the eviction are not lost. Default: ``system-node-critical``."""
     part_of: LabelValue = ""
     """The ``app.kubernetes.io/part-of`` label. Default: no label."""
+
+    @model_validator(mode="after")
+    def _buffers_fit_the_memory_limit(self) -> LogShippingArgs:
+        need = memory_needed(self)
+        limit = int(quantity_value(self.resources.limits.memory))
+        if need > limit:
+            raise ValueError(
+                f"resources.limits.memory: {self.resources.limits.memory} is less than the buffers can hold "
+                f"({need // MIB} MiB: {self.storage_max_chunks_up} chunks up of {CHUNK_BYTES // MIB} MiB, the "
+                f"backlog's {self.storage_backlog_mem_limit}, the multiline emitter's "
+                f"{EMITTER_BYTES // MIB if self.multiline_languages else 0} MiB and {BASE_BYTES // MIB} MiB for Fluent "
+                "Bit itself); raise the limit, or lower storageMaxChunksUp"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_languages(self) -> LogShippingArgs:
@@ -170,6 +190,24 @@ class LogShippingArgs(Args):
     @property
     def selector(self) -> dict[str, str]:
         return labels.selector_labels("fluent-bit", labels.instance_label("fluent-bit", self.namespace))
+
+
+MIB = 1 << 20
+#: Fluent Bit's chunks grow to about 2 MB before it starts a new one.
+CHUNK_BYTES = 2 * MIB
+#: The multiline filter's emitter: its in-memory buffer limit (emitter_mem_buf_limit, set below).
+EMITTER_BYTES = 10 * MIB
+#: Fluent Bit itself: the binary, the kubernetes filter's metadata cache, the HTTP server.
+BASE_BYTES = 48 * MIB
+
+
+def memory_needed(args: LogShippingArgs) -> int:
+    """The most memory the buffers can take, plus Fluent Bit's own: what the limit must hold."""
+    backlog = int(args.storage_backlog_mem_limit.rstrip("KMG") or 0) * {"K": 1 << 10, "M": MIB, "G": 1 << 30}.get(
+        args.storage_backlog_mem_limit[-1], 1
+    )
+    emitter = EMITTER_BYTES if args.multiline_languages else 0
+    return args.storage_max_chunks_up * CHUNK_BYTES + backlog + emitter + BASE_BYTES
 
 
 def pipeline_config(args: LogShippingArgs) -> dict[str, Any]:
@@ -187,6 +225,7 @@ def pipeline_config(args: LogShippingArgs) -> dict[str, Any]:
                 # The records it joins are re-emitted through its own buffer: on disk too, so
                 # backpressure still costs disk rather than logs.
                 "emitter_storage.type": "filesystem",
+                "emitter_mem_buf_limit": f"{EMITTER_BYTES // MIB}M",
             }
         )
     filters.append(
@@ -216,6 +255,9 @@ def pipeline_config(args: LogShippingArgs) -> dict[str, Any]:
             "storage.max_chunks_up": args.storage_max_chunks_up,
             "storage.backlog.mem_limit": args.storage_backlog_mem_limit,
             "storage.metrics": "on",
+            # Retries back off exponentially between these bounds (seconds); retry_limit ends them.
+            "scheduler.base": 5,
+            "scheduler.cap": 300,
         },
         "pipeline": {
             "inputs": [
@@ -226,6 +268,10 @@ def pipeline_config(args: LogShippingArgs) -> dict[str, Any]:
                     "exclude_path": f"/var/log/containers/*_{args.namespace}_*.log",
                     "multiline.parser": "cri, docker",
                     "db": f"{state}/tail-positions.db",
+                    # Files the position database has no offset for (written before Fluent Bit first
+                    # ran on the node) are read from their start instead of skipped; known files
+                    # resume where they were.
+                    "read_from_head": "on",
                     "db.locking": "true",
                     "skip_long_lines": "on",
                     "refresh_interval": 10,
@@ -269,10 +315,13 @@ def _output(output: LogOutput, index: int) -> dict[str, Any]:
         # replace_dots: Kubernetes label keys (app.kubernetes.io/name) would otherwise clash with
         # the object mappings that their dots imply, and such documents are rejected.
         result.update({"index": output.index or "logs", "suppress_type_name": "on", "replace_dots": "on"})
+        # A document id derived from the record: when a chunk is retried after a partial failure,
+        # the documents it already indexed are overwritten, not indexed twice.
+        result["generate_id"] = "on"
     if output.type == "forward" and output.shared_key is not None:
         result["shared_key"] = "${" + _env_name(index, "SHARED_KEY") + "}"
     result["storage.total_limit_size"] = output.total_limit_size
-    result["retry_limit"] = output.retry_limit if output.retry_limit is not None else "no_limits"
+    result["retry_limit"] = output.retry_limit
     return result
 
 
@@ -380,8 +429,51 @@ class LogShipping(pulumi.ComponentResource):
                 },
                 opts=inside,
             )
+            apiextensions.CustomResource(
+                f"{name}-rules",
+                api_version=MONITORING_API_VERSION,
+                kind="PrometheusRule",
+                metadata=metadata("fluent-bit-alerts"),
+                spec={
+                    "groups": [{"name": f"{args.namespace}.fluent-bit", "rules": shipper_alert_rules(args.namespace)}]
+                },
+                opts=inside,
+            )
         self.namespace_name = namespace.namespace_name
         self.register_outputs({"namespace_name": self.namespace_name})
+
+
+#: Fluent Bit's counters of records an output dropped, and of chunks whose retries ran out.
+DROPPED = "fluentbit_output_dropped_records_total"
+RETRIES_FAILED = "fluentbit_output_retries_failed_total"
+
+
+def shipper_alert_rules(namespace: str) -> list[dict[str, Any]]:
+    """Alerts on Fluent Bit's own output metrics: records lost for good, and retries that give up.
+
+    Per output plugin instance (``name``) and pod, so the alert says which backend and which node.
+    """
+    selector = f'namespace="{namespace}"'
+    return [
+        {
+            "alert": "FluentBitDroppingRecords",
+            "expr": f"sum by (namespace, pod, name) (increase({DROPPED}{{{selector}}}[10m])) > 0",
+            "for": "5m",
+            "labels": {"severity": "critical", "app": "fluent-bit"},
+            "annotations": {
+                "summary": "Fluent Bit dropped log records for an output, which are lost: check the backend and buffer."
+            },
+        },
+        {
+            "alert": "FluentBitRetriesFailing",
+            "expr": f"sum by (namespace, pod, name) (increase({RETRIES_FAILED}{{{selector}}}[10m])) > 0",
+            "for": "10m",
+            "labels": {"severity": "warning", "app": "fluent-bit"},
+            "annotations": {
+                "summary": "Fluent Bit gave up retrying chunks for an output: the backend refuses or is unreachable."
+            },
+        },
+    ]
 
 
 def scanner_exceptions(args: LogShippingArgs) -> dict[str, str]:
@@ -422,6 +514,7 @@ def _daemon_set_spec(args: LogShippingArgs, config_name: str) -> apps.DaemonSetS
         template=core.PodTemplateSpecArgs(
             metadata=meta.ObjectMetaArgs(labels=_labels(args)),
             spec=core.PodSpecArgs(
+                priority_class_name=args.priority_class_name,
                 service_account_name="fluent-bit",
                 # The kubernetes filter asks the API server for pod metadata.
                 automount_service_account_token=True,

@@ -15,7 +15,7 @@ Two choices shape the values:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pulumi
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -24,8 +24,8 @@ from ._args import Args
 from .app_monitoring import Duration
 from .chart import HookRequirement, PinnedChart, check_local_chart, install_chart
 from .namespace import AppNamespace, PodSecurity, platform_namespace_args
-from .validation import DnsLabel, DnsSubdomain, LabelValue, Quantity
-from .workload import ResourceList, Resources
+from .validation import DnsLabel, DnsSubdomain, LabelValue, Quantity, quantity_value
+from .workload import ResourceList, Resources, SecretKeyRef
 
 TYPE_TOKEN = "stackyard:index:Monitoring"
 
@@ -57,6 +57,29 @@ SELECTOR_KEYS = (
 )
 
 _BYTE_SIZE = re.compile(r"^[0-9]+(B|KB|MB|GB|TB|PB|EB)$")
+_BYTE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB", "EB")
+#: The share of a Prometheus volume that blocks may fill (documented on ``retentionSize``).
+RETENTION_SHARE = 0.8
+
+
+def byte_size_value(size: str) -> int:
+    """Bytes in a Prometheus size: its units are powers of 1024 (``1GB`` is 1 GiB)."""
+    match = _BYTE_SIZE.match(size)
+    assert match is not None
+    scale: int = pow(1024, _BYTE_UNITS.index(match.group(1)))
+    return int(size[: match.start(1)]) * scale
+
+
+def _usable_bytes(storage_size: str) -> int:
+    return int(int(quantity_value(storage_size)) * RETENTION_SHARE)
+
+
+def _as_byte_size(value: int) -> str:
+    """The largest whole Prometheus unit at or below ``value`` bytes, e.g. 16GB."""
+    for power in range(len(_BYTE_UNITS) - 1, -1, -1):
+        if value >= 1024**power:
+            return f"{value // 1024**power}{_BYTE_UNITS[power]}"
+    return "0B"
 
 
 def byte_size(value: str) -> str:
@@ -75,8 +98,10 @@ class PrometheusSettings(Args):
     retention: Duration = "10d"
     """How long samples are kept. Default: 10d."""
     retention_size: ByteSize | None = None
-    """The most disk the TSDB may use before old blocks are dropped, e.g. ``45GB``. Set it below the
-    volume size. Default: no size limit."""
+    """The most disk the TSDB may use before old blocks are dropped, e.g. ``45GB`` (Prometheus counts
+    GB as GiB). With ``storageSize`` it may be at most 80 % of the volume: compaction writes new
+    blocks before it deletes the old ones, and the WAL comes on top. Default: 80 % of
+    ``storageSize`` when there is one, else no size limit."""
     replicas: int = Field(default=1, ge=1)
     """Prometheus replicas (each scrapes everything). Default: 1."""
     storage_size: Quantity | None = None
@@ -89,6 +114,187 @@ class PrometheusSettings(Args):
     )
     """Requests and limits of the Prometheus container. Default: 200m/1Gi requested, 2 CPU/4Gi limit."""
 
+    @model_validator(mode="after")
+    def _retention_leaves_headroom(self) -> PrometheusSettings:
+        if self.retention_size is None or self.storage_size is None:
+            return self
+        limit = _usable_bytes(self.storage_size)
+        if byte_size_value(self.retention_size) > limit:
+            raise ValueError(
+                f"retentionSize: {self.retention_size!r} leaves too little of storageSize {self.storage_size!r}: at "
+                f"most {RETENTION_SHARE:.0%} of the volume ({_as_byte_size(limit)}) may hold blocks, since compaction "
+                "and the WAL need the rest; lower it, or leave it out to have it derived"
+            )
+        return self
+
+    def effective_retention_size(self) -> str | None:
+        """The size limit in force: as given, else derived from the volume, else none."""
+        if self.retention_size is not None or self.storage_size is None:
+            return self.retention_size
+        return _as_byte_size(_usable_bytes(self.storage_size))
+
+
+#: Where the Prometheus Operator mounts each Secret named in ``alertmanagerSpec.secrets``.
+ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
+Severity = Literal["critical", "warning", "info"]
+
+
+class SlackReceiver(Args):
+    """Slack, through an incoming webhook whose URL is kept in a Secret."""
+
+    api_url: SecretKeyRef
+    """The Secret key holding the webhook URL (the URL is the credential)."""
+    channel: str | None = Field(default=None, pattern=r"^[#@][\w.-]{1,80}$")
+    """The channel, e.g. ``#shop-alerts``. Default: the webhook's own."""
+
+
+class PagerDutyReceiver(Args):
+    """PagerDuty Events API v2."""
+
+    routing_key: SecretKeyRef
+    """The Secret key holding the integration's routing key."""
+
+
+class WebhookReceiver(Args):
+    """Any HTTP endpoint that takes Alertmanager's webhook payload."""
+
+    url: SecretKeyRef
+    """The Secret key holding the URL (it often carries a token)."""
+
+
+class Receiver(Args):
+    """One destination of alerts: at least one of Slack, PagerDuty or a webhook."""
+
+    name: DnsLabel
+    """How routes refer to it."""
+    slack: SlackReceiver | None = None
+    """Post to Slack. Default: no."""
+    pagerduty: PagerDutyReceiver | None = None
+    """Page through PagerDuty. Default: no."""
+    webhook: WebhookReceiver | None = None
+    """Post to a webhook. Default: no."""
+
+    @model_validator(mode="after")
+    def _sends_somewhere(self) -> Receiver:
+        if not (self.slack or self.pagerduty or self.webhook):
+            raise ValueError(f"receiver {self.name!r} sends nowhere: give it slack, pagerduty or webhook")
+        return self
+
+    def secrets(self) -> list[SecretKeyRef]:
+        return [
+            ref
+            for ref in (
+                self.slack.api_url if self.slack else None,
+                self.pagerduty.routing_key if self.pagerduty else None,
+                self.webhook.url if self.webhook else None,
+            )
+            if ref is not None
+        ]
+
+
+class AlertmanagerSettings(Args):
+    """Alertmanager: where alerts go, by severity. ``alertmanager: false`` switches it off."""
+
+    enabled: bool = True
+    """Whether to run Alertmanager. Default: true."""
+    replicas: int = Field(default=1, ge=1)
+    """Replicas, which gossip to deduplicate notifications; with more than one they spread over
+    nodes and zones and keep a PodDisruptionBudget. Default: 1."""
+    receivers: list[Receiver] = []
+    """Where alerts can go; credentials come from Secrets in the monitoring namespace (create them
+    from ``secure:`` config with ``stackyard:secrets``). Required when enabled. Default: none."""
+    routes: dict[Severity, DnsLabel] = {}
+    """Receiver by alert ``severity``, e.g. ``{critical: oncall, warning: team}``. Default: every
+    severity to the default receiver."""
+    default_receiver: DnsLabel | None = None
+    """Where alerts without a matching route go. Default: the first receiver."""
+    resources: Resources = Resources(
+        requests=ResourceList(cpu="50m", memory="64Mi"), limits=ResourceList(cpu="500m", memory="256Mi")
+    )
+    """Requests and limits of the Alertmanager container. Default: 50m/64Mi requested, 500m/256Mi limit."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_a_switch(cls, data: Any) -> Any:
+        return {"enabled": data} if isinstance(data, bool) else data
+
+    @model_validator(mode="after")
+    def _routes_reach_a_receiver(self) -> AlertmanagerSettings:
+        names = [receiver.name for receiver in self.receivers]
+        if self.enabled and not names:
+            raise ValueError(
+                "receivers: Alertmanager is on but has no receiver, so every alert would go to the chart's "
+                "'null' receiver and reach no one; add a slack, pagerduty or webhook receiver, or set "
+                "alertmanager: false"
+            )
+        if len(set(names)) != len(names):
+            raise ValueError(f"receivers: names must be unique; got {names}")
+        unknown = sorted(
+            {*self.routes.values(), *([self.default_receiver] if self.default_receiver else [])} - set(names)
+        )
+        if unknown:
+            raise ValueError(f"routes: {unknown} name no receiver; the receivers are {names}")
+        return self
+
+    def secret_names(self) -> list[str]:
+        return sorted({ref.secret for receiver in self.receivers for ref in receiver.secrets()})
+
+    def config(self) -> dict[str, Any]:
+        """The Alertmanager configuration: receivers reading credentials from files, routes by severity."""
+        default = self.default_receiver or self.receivers[0].name
+        routes = [
+            # The chart's always-firing Watchdog proves the pipeline works; it must page no one.
+            {"receiver": "null", "matchers": ['alertname="Watchdog"']},
+            {"receiver": "null", "matchers": ['alertname="InfoInhibitor"']},
+            *(
+                {"receiver": name, "matchers": [f'severity="{severity}"']}
+                for severity, name in sorted(self.routes.items())
+            ),
+        ]
+        return {
+            "global": {"resolve_timeout": "5m"},
+            "route": {
+                "receiver": default,
+                "group_by": ["namespace", "alertname"],
+                "group_wait": "30s",
+                "group_interval": "5m",
+                "repeat_interval": "4h",
+                "routes": routes,
+            },
+            "receivers": [{"name": "null"}, *(_receiver_config(receiver) for receiver in self.receivers)],
+            "inhibit_rules": [
+                {
+                    "source_matchers": ['severity="critical"'],
+                    "target_matchers": ['severity=~"warning|info"'],
+                    "equal": ["namespace", "alertname"],
+                },
+                {
+                    "source_matchers": ['severity="warning"'],
+                    "target_matchers": ['severity="info"'],
+                    "equal": ["namespace", "alertname"],
+                },
+            ],
+            "templates": ["/etc/alertmanager/config/*.tmpl"],
+        }
+
+
+def _secret_file(ref: SecretKeyRef) -> str:
+    return f"{ALERTMANAGER_SECRETS_DIR}/{ref.secret}/{ref.key}"
+
+
+def _receiver_config(receiver: Receiver) -> dict[str, Any]:
+    config: dict[str, Any] = {"name": receiver.name}
+    if receiver.slack:
+        slack: dict[str, Any] = {"api_url_file": _secret_file(receiver.slack.api_url), "send_resolved": True}
+        if receiver.slack.channel:
+            slack["channel"] = receiver.slack.channel
+        config["slack_configs"] = [slack]
+    if receiver.pagerduty:
+        config["pagerduty_configs"] = [{"routing_key_file": _secret_file(receiver.pagerduty.routing_key)}]
+    if receiver.webhook:
+        config["webhook_configs"] = [{"url_file": _secret_file(receiver.webhook.url), "send_resolved": True}]
+    return config
+
 
 class MonitoringArgs(Args):
     """Inputs of :class:`Monitoring`."""
@@ -99,8 +305,9 @@ class MonitoringArgs(Args):
     """The Helm release name. Default: ``kube-prometheus-stack``."""
     prometheus: PrometheusSettings = PrometheusSettings()
     """The Prometheus server. Default: the :class:`PrometheusSettings` defaults."""
-    alertmanager: bool = True
-    """Whether to run Alertmanager. Default: true."""
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings(enabled=False)
+    """Alertmanager and where it sends alerts (``true``/``false`` still switch it, a ``true``
+    needing receivers). Default: off."""
     grafana: bool = True
     """Whether to run Grafana, with its sidecar loading dashboards from every namespace. Default: true."""
     grafana_admin_secret: DnsSubdomain | None = None
@@ -179,6 +386,49 @@ class Monitoring(pulumi.ComponentResource):
         self.register_outputs({"namespace_name": self.namespace_name})
 
 
+def fullname(release: str) -> str:
+    """The chart's ``kube-prometheus-stack.fullname``: the release, unless it lacks the chart's name."""
+    return release if CHART.chart in release else f"{release}-{CHART.chart}"[:26].rstrip("-")
+
+
+def _operated_labels(args: MonitoringArgs, component: str) -> dict[str, str]:
+    """The labels the operator puts on the pods of the chart's Prometheus or Alertmanager."""
+    return {"app.kubernetes.io/name": component, "app.kubernetes.io/instance": f"{fullname(args.release)}-{component}"}
+
+
+def spread(labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Replicas across nodes and zones, as the apps spread theirs (a single-zone cluster ignores zones)."""
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": labels},
+        }
+        for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+    ]
+
+
+def _alertmanager_values(args: MonitoringArgs) -> dict[str, Any]:
+    settings = args.alertmanager
+    if not settings.enabled:
+        return {"enabled": False}
+    spec: dict[str, Any] = {
+        "replicas": settings.replicas,
+        "resources": settings.resources.as_dict(),
+        # Mounted at /etc/alertmanager/secrets/<name>/<key>, where the receivers read their credentials.
+        "secrets": settings.secret_names(),
+    }
+    if settings.replicas > 1:
+        spec["topologySpreadConstraints"] = spread(_operated_labels(args, "alertmanager"))
+    return {
+        "enabled": True,
+        "alertmanagerSpec": spec,
+        "config": settings.config(),
+        "podDisruptionBudget": {"enabled": settings.replicas > 1, "minAvailable": 1},
+    }
+
+
 def chart_values(args: MonitoringArgs) -> dict[str, Any]:
     """The complete values stackyard passes to kube-prometheus-stack."""
     prometheus = args.prometheus
@@ -188,8 +438,10 @@ def chart_values(args: MonitoringArgs) -> dict[str, Any]:
         "resources": prometheus.resources.as_dict(),
         **dict.fromkeys(SELECTOR_KEYS, False),
     }
-    if prometheus.retention_size is not None:
-        spec["retentionSize"] = prometheus.retention_size
+    if (size := prometheus.effective_retention_size()) is not None:
+        spec["retentionSize"] = size
+    if prometheus.replicas > 1:
+        spec["topologySpreadConstraints"] = spread(_operated_labels(args, "prometheus"))
     if prometheus.storage_size is not None:
         claim: dict[str, Any] = {
             "accessModes": ["ReadWriteOnce"],
@@ -200,7 +452,7 @@ def chart_values(args: MonitoringArgs) -> dict[str, Any]:
         spec["storageSpec"] = {"volumeClaimTemplate": {"spec": claim}}
     return {
         "prometheus": {"prometheusSpec": spec},
-        "alertmanager": {"enabled": args.alertmanager},
+        "alertmanager": _alertmanager_values(args),
         "grafana": {
             "enabled": args.grafana,
             **(

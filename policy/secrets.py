@@ -24,7 +24,9 @@ from collections import Counter
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
-_SECRET_WORDS = {"password", "passwd", "passphrase", "secret", "secrets", "token", "tokens", "credential",
+# "secrets" (plural) is left out: as a key it lists Secrets by name (alertmanagerSpec.secrets,
+# imagePullSecrets), never their contents.
+_SECRET_WORDS = {"password", "passwd", "passphrase", "secret", "token", "tokens", "credential",
                  "credentials", "bearer", "apikey", "privatekey"}  # fmt: skip
 _SECRET_PAIRS = {("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"), ("client", "secret"),
                  ("signing", "key"), ("encryption", "key"), ("auth", "key"), ("session", "key"),

@@ -24,7 +24,7 @@ from components import (
 
 from .config import AppConfig, EnvironmentConfig, SecretSpec, StackConfig
 from .networking import resolve_apps
-from .observability import app_monitoring_args, log_shipping_args
+from .observability import app_monitoring_args, ingress_controller_args, log_shipping_args
 
 #: The name of each environment's Gateway, when routes use the Gateway API.
 GATEWAY_NAME = "public"
@@ -37,7 +37,11 @@ def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[objec
     namespace = AppNamespace(settings.namespace.name, settings.namespace, opts=scope)
     inside = _after(scope, namespace)
     controller = (
-        IngressController(settings.ingress.effective_release, settings.ingress, opts=scope)
+        IngressController(
+            settings.ingress.effective_release,
+            ingress_controller_args(settings.ingress, settings.monitoring),
+            opts=scope,
+        )
         if settings.ingress is not None
         else None
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from components import AppMonitoringArgs, LogShippingArgs, MonitoringArgs
+from components import AppMonitoringArgs, IngressControllerArgs, LogShippingArgs, MonitoringArgs
 
 if TYPE_CHECKING:
     from .config import AppConfig
@@ -43,6 +43,13 @@ def log_shipping_args(logging: LogShippingArgs, monitoring: MonitoringArgs | Non
     if monitoring is None or "service_monitor" in logging.model_fields_set:
         return logging
     return logging.model_copy(update={"service_monitor": True})
+
+
+def ingress_controller_args(ingress: IngressControllerArgs, monitoring: MonitoringArgs | None) -> IngressControllerArgs:
+    """The controller's own metrics are scraped whenever the environment has monitoring, unless config says so."""
+    if monitoring is None or "service_monitor" in ingress.model_fields_set:
+        return ingress
+    return ingress.model_copy(update={"service_monitor": True})
 
 
 def _first_message(error: ValueError) -> str:

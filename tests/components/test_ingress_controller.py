@@ -52,7 +52,11 @@ class TestTraefik:
     def test_for_ingress_routes_only_the_ingress_provider_and_class_are_on(self) -> None:
         objects = build(route_api="ingress")
         values = chart_inputs(objects)["values"]
-        assert values["providers"] == {"kubernetesGateway": {"enabled": False}, "kubernetesIngress": {"enabled": True}}
+        assert values["providers"] == {
+            "kubernetesGateway": {"enabled": False},
+            "kubernetesIngress": {"enabled": True},
+            "kubernetesCRD": {"enabled": False},
+        }
         assert values["ingressClass"] == {"enabled": True, "isDefaultClass": False, "name": "traefik"}
         assert objects.of_kind("GatewayClass") == []
         assert not [r for r in objects.run.registrations if r.type == "kubernetes:yaml/v2:ConfigFile"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,8 +10,9 @@ import yaml
 from pydantic import ValidationError
 
 from components import LogOutput, LogShipping, LogShippingArgs, SecretKeyRef
-from components.log_shipping import render_config
-from tests.conftest import Objects, run_program
+from components.log_shipping import memory_needed, render_config
+from stackyard.render import Rendering
+from tests.conftest import ROOT, STACKS, Objects, run_program
 
 STDOUT = [LogOutput(type="stdout")]
 
@@ -209,3 +211,95 @@ class TestPipelineConfig:
     def test_at_least_one_output_is_required(self) -> None:
         with pytest.raises(ValidationError, match="at least 1 item"):
             LogShippingArgs(outputs=[])
+
+
+class TestNeitherLostNorDuplicated:
+    """Logs written before the first start are read; retried chunks do not index twice; retries end."""
+
+    def test_files_the_position_database_does_not_know_are_read_from_their_start(self) -> None:
+        (tail,) = config_of(build(outputs=[LogOutput(type="stdout")]))["pipeline"]["inputs"]
+        assert tail["read_from_head"] == "on"
+        assert tail["db"].endswith("tail-positions.db")
+
+    @pytest.mark.parametrize("kind", ["opensearch", "elasticsearch"])
+    def test_search_backends_get_document_ids_and_bounded_retries(self, kind: str) -> None:
+        config = config_of(build(outputs=[LogOutput(type=kind, host="logs.example.com")]))
+        (output,) = config["pipeline"]["outputs"]
+        assert output["generate_id"] == "on"
+        assert output["retry_limit"] == 5
+        assert (config["service"]["scheduler.base"], config["service"]["scheduler.cap"]) == (5, 300)
+
+    def test_unbounded_retries_are_not_offered(self) -> None:
+        with pytest.raises(ValidationError, match="retryLimit"):
+            LogOutput.model_validate({"type": "loki", "host": "loki.example.com", "retryLimit": "no_limits"})
+
+    def test_the_daemon_set_is_evicted_last(self) -> None:
+        assert pod(build(outputs=[LogOutput(type="stdout")]))["priorityClassName"] == "system-node-critical"
+
+
+class TestMemoryHeadroom:
+    def test_buffers_that_cannot_fit_the_memory_limit_are_refused_naming_each_part(self) -> None:
+        with pytest.raises(ValidationError) as raised:
+            LogShippingArgs.model_validate(
+                {
+                    "outputs": [{"type": "stdout"}],
+                    "storageMaxChunksUp": 128,
+                    "multilineLanguages": ["java"],
+                    "resources": {
+                        "requests": {"cpu": "50m", "memory": "96Mi"},
+                        "limits": {"cpu": "1", "memory": "256Mi"},
+                    },
+                }
+            )
+        message = str(raised.value)
+        assert "resources.limits.memory: 256Mi is less than the buffers can hold (330 MiB" in message
+        assert "128 chunks up of 2 MiB" in message
+
+    def test_the_defaults_fit_with_room_to_spare(self) -> None:
+
+        args = LogShippingArgs.model_validate({"outputs": [{"type": "stdout"}], "multilineLanguages": ["go"]})
+        assert memory_needed(args) == (64 * 2 + 16 + 10 + 48) << 20
+        assert memory_needed(args) < 256 << 20
+
+
+class TestTheKeysExistInFluentBit:
+    """Every key we write is one Fluent Bit 5.1 reads, for its section and plugin (keys it does not know
+    are ignored with a warning at best, so a misspelt one silently does nothing)."""
+
+    KEYS = ROOT.parent / "shared" / "reference" / "fluent-bit" / "config-keys-v5.1.1.json"
+
+    def _known(self, kind: str, plugin: str) -> tuple[set[str], tuple[str, ...]]:
+        keys = json.loads(self.KEYS.read_text())
+        section = {"input": "inputs", "filter": "filters", "output": "outputs"}[kind]
+        plugin = keys["aliases"].get(section, {}).get(plugin, plugin)
+        assert plugin in keys[section], f"{kind} plugin {plugin!r} is not in Fluent Bit 5.1"
+        names = {*keys[section][plugin], *keys["common"][kind]}
+        prefixes = (*keys["prefixes"].get(section, {}).get(plugin, []), *keys["common_prefixes"].get(kind, []))
+        return names, tuple(prefixes)
+
+    @pytest.mark.skipif(not KEYS.is_file(), reason=f"the Fluent Bit key list lives in {KEYS}, absent in this checkout")
+    @pytest.mark.parametrize("stack", STACKS)
+    def test_every_key_of_every_section_is_known(self, stack: str, rendered: dict[str, Rendering]) -> None:
+        (config_map,) = [
+            m for m in rendered[stack].manifests if m.body["metadata"]["name"].startswith("fluent-bit-config")
+        ]
+        config = yaml.safe_load(next(iter(config_map.body["data"].values())))
+        service_keys = set(json.loads(self.KEYS.read_text())["service"])
+        unknown = [f"service.{key}" for key in config["service"] if key.lower() not in service_keys]
+        for kind in ("input", "filter", "output"):
+            for index, section in enumerate(config["pipeline"][f"{kind}s"]):
+                names, prefixes = self._known(kind, section["name"])
+                unknown += [
+                    f"{kind}s[{index}] ({section['name']}).{key}"
+                    for key in section
+                    if key.lower() not in names and not key.lower().startswith(prefixes)
+                ]
+        assert unknown == []
+
+    def test_the_check_can_fail(self) -> None:
+        if not self.KEYS.is_file():
+            pytest.skip(f"the Fluent Bit key list lives in {self.KEYS}, absent in this checkout")
+        names, prefixes = self._known("output", "es")
+        assert "generate_id" in names
+        assert "generate_ids" not in names
+        assert not "generate_ids".startswith(prefixes)

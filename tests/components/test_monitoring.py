@@ -56,10 +56,10 @@ class TestMonitoring:
 
     def test_a_large_prometheus_gets_a_claim_and_a_size_limit(self) -> None:
         settings = PrometheusSettings(
-            retention="30d", retention_size="90GB", replicas=2, storage_size="100Gi", storage_class="fast-ssd"
+            retention="30d", retention_size="75GB", replicas=2, storage_size="100Gi", storage_class="fast-ssd"
         )
         spec = values(build(prometheus=settings))["prometheus"]["prometheusSpec"]
-        assert (spec["retention"], spec["retentionSize"], spec["replicas"]) == ("30d", "90GB", 2)
+        assert (spec["retention"], spec["retentionSize"], spec["replicas"]) == ("30d", "75GB", 2)
         assert spec["storageSpec"] == {
             "volumeClaimTemplate": {
                 "spec": {

@@ -68,7 +68,12 @@ class TestScrapeTargets:
 
     def test_every_app_has_alerts_with_promql(self, rendered: dict[str, Rendering], stack: str) -> None:
         rules = bodies(rendered[stack], "PrometheusRule")
-        assert sorted(r["metadata"]["name"] for r in rules) == ["api-alerts", "frontend-alerts", "worker-alerts"]
+        assert sorted(r["metadata"]["name"] for r in rules) == [
+            "api-alerts",
+            "fluent-bit-alerts",
+            "frontend-alerts",
+            "worker-alerts",
+        ]
         for rule in rules:
             alerts = [alert for group in rule["spec"]["groups"] for alert in group["rules"]]
             assert len(alerts) >= 2
@@ -102,7 +107,7 @@ class TestPerEnvironment:
         dev_spec, prod_spec = dev["prometheus"]["prometheusSpec"], prod["prometheus"]["prometheusSpec"]
         assert (dev_spec["replicas"], dev_spec["retention"]) == (1, "2d")
         assert "storageSpec" not in dev_spec
-        assert (prod_spec["replicas"], prod_spec["retention"], prod_spec["retentionSize"]) == (2, "30d", "90GB")
+        assert (prod_spec["replicas"], prod_spec["retention"], prod_spec["retentionSize"]) == (2, "30d", "80GB")
         assert prod_spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == "100Gi"
         assert (dev["alertmanager"]["enabled"], prod["alertmanager"]["enabled"]) == (False, True)
 

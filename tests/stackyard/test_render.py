@@ -239,7 +239,7 @@ class TestCli:
         assert main(["render", "dev", "--project", str(ROOT), "--out", str(tmp_path / "dev")]) == 0
         out = capsys.readouterr().out
         assert "Deployment" in out
-        assert "Rendered 42 objects of stackyard/dev" in out
+        assert "Rendered 43 objects of stackyard/dev" in out
         assert "Recorded 2 chart(s) and remote file(s) under charts/" in out
         assert "stackyard:apiDatabasePassword is a secure value that cannot be decrypted offline" in out
 
