@@ -19,6 +19,7 @@ Only the route API in use is switched on. ``helm.v4.Chart`` drops Helm hooks; se
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -54,6 +55,8 @@ from .validation import DnsLabel, LabelValue
 from .workload import ResourceList, Resources
 
 TYPE_TOKEN = "stackyard:index:IngressController"
+#: Where a gateway-helm chart folder keeps Envoy Gateway's own CRDs (its ``crds`` subchart).
+ENVOY_GATEWAY_CRDS = "charts/crds/crds/generated"
 
 
 class IngressControllerArgs(Args):
@@ -93,6 +96,10 @@ class IngressControllerArgs(Args):
     pinned repository, for clusters without internet access. Relative paths are from the project
     folder. It must be the implementation's chart; another version is installed with a warning,
     since the values were written for the pin. Default: the pinned repository."""
+    envoy_gateway_crds_path: str | None = None
+    """envoy-gateway with ``installGatewayApiCrds: false``: a folder (or file) of Envoy Gateway's own
+    CRDs (``EnvoyProxy`` and the rest), which its chart installs only together with the Gateway
+    API's. Default: the chart folder's ``charts/crds/crds/generated`` when ``chartPath`` is a folder."""
     https_redirect: bool = True
     """With ``routeApi: ingress``, redirect every HTTP request to HTTPS at the controller (a 308).
     The Gateway API mode redirects per TLS host with a route instead. Turn it off where no route
@@ -132,6 +139,36 @@ class IngressControllerArgs(Args):
                 f"it serves {list(self.profile.serves)}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _envoy_gateway_gets_its_crds(self) -> IngressControllerArgs:
+        """Every combination of the CRD settings works for envoy-gateway, or is refused here."""
+        if self.implementation != "envoy-gateway":
+            if self.envoy_gateway_crds_path is not None:
+                raise ValueError("envoyGatewayCrdsPath: applies to implementation 'envoy-gateway' only")
+            return self
+        if self.install_gateway_api_crds and self.gateway_api_crds_path is not None:
+            raise ValueError(
+                "gatewayApiCrdsPath: envoy-gateway's chart installs the Gateway API's experimental channel, which "
+                "Envoy Gateway v1.9 needs, not a standard install; leave gatewayApiCrdsPath out, or set "
+                "installGatewayApiCrds: false and install the Gateway API CRDs yourself"
+            )
+        if not self.install_gateway_api_crds and self.envoy_gateway_crds_source() is None:
+            raise ValueError(
+                "envoyGatewayCrdsPath: with installGatewayApiCrds: false the chart installs no CRD, Envoy Gateway's "
+                "own (EnvoyProxy) included; give envoyGatewayCrdsPath, or chartPath as a chart folder"
+            )
+        if self.envoy_gateway_crds_path is not None and not Path(self.envoy_gateway_crds_path).exists():
+            raise ValueError(f"envoyGatewayCrdsPath: {self.envoy_gateway_crds_path!r} does not exist")
+        return self
+
+    def envoy_gateway_crds_source(self) -> str | None:
+        """Where Envoy Gateway's own CRDs come from when its chart does not install them."""
+        if self.envoy_gateway_crds_path is not None:
+            return self.envoy_gateway_crds_path
+        if self.chart_path is not None and (generated := Path(self.chart_path) / ENVOY_GATEWAY_CRDS).is_dir():
+            return str(generated)
+        return None
 
     @property
     def profile(self) -> Profile:
@@ -194,6 +231,8 @@ class IngressController(pulumi.ComponentResource):
             prerequisites += envoy_gateway_certificates(
                 name, settings, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
             )
+            if not args.install_gateway_api_crds:
+                prerequisites.append(self._envoy_gateway_crds(name, args))
         chart = install_chart(
             f"{name}-chart",
             profile.chart,
@@ -210,6 +249,16 @@ class IngressController(pulumi.ComponentResource):
         self.namespace_name = namespace.namespace_name
         self.class_name = pulumi.Output.from_input(settings.class_name)
         self.register_outputs({"namespace_name": self.namespace_name, "class_name": self.class_name})
+
+    def _envoy_gateway_crds(self, name: str, args: IngressControllerArgs) -> pulumi.Resource:
+        """Envoy Gateway's own CRDs, when its chart installs none (``installGatewayApiCrds: false``)."""
+        source = args.envoy_gateway_crds_source()
+        assert source is not None  # the args were validated
+        folder = Path(source)
+        files = sorted(str(path) for path in folder.glob("*.yaml")) if folder.is_dir() else [source]
+        return kubernetes_yaml.ConfigGroup(
+            f"{name}-envoy-gateway-crds", files=files, opts=pulumi.ResourceOptions(parent=self)
+        )
 
     def _gateway_api_crds(self, name: str, local_path: str | None) -> pulumi.Resource:
         """The Gateway API's standard install: from its release URL, or from a local copy.

@@ -71,6 +71,7 @@ def to_record(registration: Registration) -> Record:
     if registration.type == CONFIG_GROUP_TYPE:
         body = {
             "kind": "ConfigGroup",
+            "files": list(inputs.get("files") or []),
             "objects": [_identity(obj) for obj in inputs.get("objs") or []],
             "urn": registration.urn,
             "note": CONFIG_GROUP_NOTE,

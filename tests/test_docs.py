@@ -12,6 +12,8 @@ import pytest
 from pydantic import BaseModel
 
 import components
+from components.network_policy import DNS_POD_LABELS
+from stackyard import preflight
 from tests.conftest import ROOT
 from tests.golden import check_golden
 
@@ -66,3 +68,13 @@ def test_every_relative_link_in_the_docs_points_at_a_file() -> None:
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
             assert (page.parent / target).exists(), f"{page.relative_to(ROOT)} links to missing {target}"
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/architecture.md"])
+def test_the_clusters_preconditions_stay_in_the_docs(document: str) -> None:
+    text = " ".join((ROOT / document).read_text().split())
+    minimum = ".".join(map(str, preflight.MINIMUM_KUBERNETES))
+    dns = ",".join(f"{k}={v}" for k, v in DNS_POD_LABELS.items())
+    for fact in (f"Kubernetes {minimum} or newer", preflight.METRICS_API_SERVICE, "metrics-server",
+                 "cert-manager with Gateway API support", "HTTP-01", dns, "ValidatingAdmissionPolicy"):  # fmt: skip
+        assert fact in text, f"{document} no longer says {fact!r}"

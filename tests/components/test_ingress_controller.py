@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +150,52 @@ class TestHookRequirements:
         objects = build(pod_security=PodSecurity(enforce="baseline"))
         labels = objects.get("Namespace", "ingress")["metadata"]["labels"]
         assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+
+
+class TestEnvoyGatewayCrdCombinations:
+    """Every combination of the CRD settings works for envoy-gateway, or is refused with what to do."""
+
+    def _validate(self, **fields: Any) -> IngressControllerArgs:
+        return IngressControllerArgs.model_validate(
+            {"implementation": "envoy-gateway", "routeApi": "gateway", **fields}
+        )
+
+    def test_by_default_the_chart_installs_both_sets_of_crds(self) -> None:
+        objects = build(implementation="envoy-gateway", route_api="gateway")
+        assert chart_inputs(objects)["values"]["crds"] == {"enabled": True}
+        assert not [r for r in objects.run.registrations if r.type == "kubernetes:yaml/v2:ConfigGroup"]
+
+    def test_a_standard_install_with_the_chart_is_refused(self, tmp_path: Path) -> None:
+        crds = tmp_path / "standard-install.yaml"
+        crds.write_text(
+            "kind: CustomResourceDefinition\nspec: {group: gateway.networking.k8s.io}\nmetadata: {name: x}\n"
+        )
+        with pytest.raises(ValidationError, match="installs the Gateway API's experimental channel"):
+            self._validate(gatewayApiCrdsPath=str(crds))
+
+    def test_without_the_charts_crds_envoy_gateways_own_come_from_a_folder(self, tmp_path: Path) -> None:
+        (tmp_path / "gateway.envoyproxy.io_envoyproxies.yaml").write_text("kind: CustomResourceDefinition\n")
+        objects = build(
+            implementation="envoy-gateway",
+            route_api="gateway",
+            install_gateway_api_crds=False,
+            envoy_gateway_crds_path=str(tmp_path),
+        )
+        assert chart_inputs(objects)["values"]["crds"] == {"enabled": False}
+        (group,) = [r for r in objects.run.registrations if r.type == "kubernetes:yaml/v2:ConfigGroup"]
+        assert group.inputs["files"] == [str(tmp_path / "gateway.envoyproxy.io_envoyproxies.yaml")]
+
+    def test_without_any_source_of_envoy_gateways_crds_it_is_refused(self) -> None:
+        with pytest.raises(ValidationError, match="envoyGatewayCrdsPath: with installGatewayApiCrds: false"):
+            self._validate(installGatewayApiCrds=False)
+
+    def test_a_local_chart_folder_provides_them(self, tmp_path: Path) -> None:
+        chart = tmp_path / "gateway-helm"
+        (chart / "charts" / "crds" / "crds" / "generated").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text("name: gateway-helm\nversion: v1.9.1\n")
+        args = self._validate(installGatewayApiCrds=False, chartPath=str(chart))
+        assert args.envoy_gateway_crds_source() == str(chart / "charts" / "crds" / "crds" / "generated")
+
+    def test_the_path_is_refused_for_other_controllers(self, tmp_path: Path) -> None:
+        with pytest.raises(ValidationError, match="applies to implementation 'envoy-gateway' only"):
+            IngressControllerArgs.model_validate({"envoyGatewayCrdsPath": str(tmp_path)})
