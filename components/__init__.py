@@ -20,7 +20,7 @@ from .monitoring import (
     WebhookReceiver,
 )
 from .namespace import AppNamespace, AppNamespaceArgs, ComputeQuota, ContainerDefaults, PodSecurity, Quota
-from .network_policy import EgressRule, IngressRule, Port
+from .network_policy import ApiServerAccess, EgressRule, IngressRule, Port
 from .routing import AppRoute, AppRouteArgs, Route
 from .secret import AppSecret, AppSecretArgs
 from .workload import App, AppArgs, Autoscaling, ResourceList, Resources, SecretKeyRef
@@ -28,6 +28,7 @@ from .workload import App, AppArgs, Autoscaling, ResourceList, Resources, Secret
 __all__ = [
     "AlertOverride",
     "AlertmanagerSettings",
+    "ApiServerAccess",
     "App",
     "AppArgs",
     "AppGateway",

@@ -49,7 +49,16 @@ from .ingress_implementations import (
     proxy_name,
     read_gateway_api_crds,
 )
-from .namespace import AppNamespace, AppNamespaceArgs, PodSecurity, platform_namespace_args
+from .namespace import AppNamespace, AppNamespaceArgs, PodSecurity, namespace_policy, platform_namespace_args
+from .network_policy import (
+    ApiServerAccess,
+    Port,
+    from_anywhere,
+    from_namespaces,
+    platform_policy_spec,
+    to_api_server,
+    to_namespaces,
+)
 from .routing import GATEWAY_API_VERSION
 from .validation import DnsLabel, LabelValue
 from .workload import ResourceList, Resources
@@ -111,6 +120,15 @@ class IngressControllerArgs(Args):
     service_monitor: bool = False
     """Have Prometheus scrape the controller's own metrics (a ServiceMonitor); the stacks turn it
     on with ``stackyard:monitoring``. Default: false."""
+    monitoring_namespace: DnsLabel = "monitoring"
+    """Where Prometheus runs, which alone may reach the metrics port (with ``serviceMonitor``).
+    Default: ``monitoring``, the Monitoring component's."""
+    backend_namespaces: list[DnsLabel] | None = None
+    """The namespaces of the apps routed through the controller: its pods may open connections
+    there only (each app's own policy narrows them to its port). An empty list allows none.
+    Default: every namespace, leaving the choice to the apps' own policies."""
+    api_server: ApiServerAccess = ApiServerAccess()
+    """Where the API server is, which the controller watches. Default: any address on 443 and 6443."""
     pod_security: PodSecurity | None = None
     """Pod Security levels of the controller's namespace. Default: the implementation's (module docs)."""
     part_of: LabelValue = ""
@@ -246,9 +264,27 @@ class IngressController(pulumi.ComponentResource):
             self._gateway_class(name, args, settings, chart)
         if settings.service_monitor and args.implementation == "envoy-gateway":
             envoy_gateway_service_monitor(name, settings, pulumi.ResourceOptions(parent=self, depends_on=[chart]))
+        self._network_policies(name, args, pulumi.ResourceOptions(parent=self, depends_on=[namespace]))
         self.namespace_name = namespace.namespace_name
         self.class_name = pulumi.Output.from_input(settings.class_name)
         self.register_outputs({"namespace_name": self.namespace_name, "class_name": self.class_name})
+
+    def _network_policies(self, name: str, args: IngressControllerArgs, opts: pulumi.ResourceOptions) -> None:
+        """The controller namespace's allow-list, on top of its default-deny and DNS."""
+        profile = args.profile
+        ingress = [from_anywhere([Port.tcp(port) for port in profile.entry_ports])]
+        if args.service_monitor:
+            ingress.append(from_namespaces([args.monitoring_namespace], [Port.tcp(profile.metrics_port)]))
+        egress = [to_api_server(args.api_server)]
+        if args.backend_namespaces is None:
+            egress.append(to_namespaces([]))
+        elif args.backend_namespaces:
+            egress.append(to_namespaces(list(args.backend_namespaces)))
+        if profile.same_namespace:
+            ingress.append(from_namespaces([args.namespace]))
+            egress.append(to_namespaces([args.namespace]))
+        spec = platform_policy_spec(ingress=ingress, egress=egress)
+        namespace_policy(name, args.namespace, "allow-controller", spec, opts)
 
     def _envoy_gateway_crds(self, name: str, args: IngressControllerArgs) -> pulumi.Resource:
         """Envoy Gateway's own CRDs, when its chart installs none (``installGatewayApiCrds: false``)."""
@@ -317,6 +353,4 @@ def _namespace_args(args: IngressControllerArgs, profile: Profile) -> AppNamespa
         part_of=args.part_of,
         pod_security=args.pod_security or profile.pod_security,
         labels={labels.INGRESS_CONTROLLER: "true"},
-        why_no_default_deny="the controller's pods need the API server and the outside world, "
-        "whose addresses are cluster-specific",
     )

@@ -124,6 +124,12 @@ class Profile:
     https_port: int
     pod_security: PodSecurity
     serves: tuple[RouteApi, ...]
+    entry_ports: tuple[int, ...] = ()
+    """The container ports that take outside traffic (its Service's targets)."""
+    metrics_port: int = 0
+    """The container port serving Prometheus metrics."""
+    same_namespace: bool = False
+    """Whether its pods talk to each other (Envoy Gateway's controller and its proxies)."""
     legacy: bool = False
 
 
@@ -176,6 +182,8 @@ PROFILES: dict[str, Profile] = {
         https_port=8443,
         pod_security=PodSecurity(enforce="restricted", audit="restricted", warn="restricted"),
         serves=("ingress", "gateway"),
+        entry_ports=(8000, 8443),
+        metrics_port=9100,
     ),
     "envoy-gateway": Profile(
         # No value routes around its certgen hook: envoy_gateway_certificates() issues the Secrets.
@@ -187,6 +195,10 @@ PROFILES: dict[str, Profile] = {
         # Its Envoy proxy pods are created by the controller at run time, outside our values.
         pod_security=PodSecurity(enforce="baseline", audit="restricted", warn="restricted"),
         serves=("gateway",),
+        # Its Envoy proxies listen on 10080 and 10443 behind the Gateway's 80 and 443.
+        entry_ports=(10080, 10443),
+        metrics_port=19001,
+        same_namespace=True,
     ),
     "ingress-nginx": Profile(
         chart=PinnedChart(
@@ -207,6 +219,8 @@ PROFILES: dict[str, Profile] = {
         https_port=443,
         pod_security=PodSecurity(enforce="baseline", audit="restricted", warn="restricted"),
         serves=("ingress",),
+        entry_ports=(80, 443),
+        metrics_port=10254,
         legacy=True,
     ),
 }

@@ -22,6 +22,7 @@ labelled Pod Security ``privileged`` for enforce (hostPath alone breaks ``baseli
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
@@ -29,6 +30,7 @@ import pulumi
 import pulumi_kubernetes.apps.v1 as apps
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.networking.v1 as networking
 import pulumi_kubernetes.rbac.v1 as rbac
 import yaml
 from pulumi_kubernetes import apiextensions
@@ -37,7 +39,8 @@ from pydantic import AfterValidator, Field, model_validator
 from . import labels
 from ._args import Args
 from .app_monitoring import MONITORING_API_VERSION
-from .namespace import AppNamespace, PodSecurity, platform_namespace_args
+from .namespace import AppNamespace, PodSecurity, namespace_policy, platform_namespace_args
+from .network_policy import ApiServerAccess, Port, from_namespaces, platform_policy_spec, to_api_server, to_blocks
 from .routing import hostname
 from .validation import DnsLabel, DnsSubdomain, ImageReference, LabelValue, PortNumber, image_tag, quantity_value
 from .workload import ResourceList, Resources, SecretKeyRef, container_resources
@@ -161,6 +164,12 @@ class LogShippingArgs(Args):
     pod_security: PodSecurity = PodSecurity(enforce="privileged", warn="baseline", audit="restricted")
     """Pod Security levels of the namespace. Default: ``privileged`` enforce, ``baseline`` warn,
     ``restricted`` audit (see the module documentation for why)."""
+    monitoring_namespace: DnsLabel = "monitoring"
+    """Where Prometheus runs, which alone may reach the metrics port (with ``serviceMonitor``).
+    Default: ``monitoring``, the Monitoring component's."""
+    api_server: ApiServerAccess = ApiServerAccess()
+    """Where the API server is, which the kubernetes filter asks for pod metadata. Default: any
+    address on 443 and 6443."""
     priority_class_name: DnsSubdomain = "system-node-critical"
     """The DaemonSet's PriorityClass, so that under node pressure the log shipper is evicted last
     and its logs of the eviction are not lost. Default: ``system-node-critical``."""
@@ -348,8 +357,6 @@ class LogShipping(pulumi.ComponentResource):
                 args.namespace,
                 part_of=args.part_of,
                 pod_security=args.pod_security,
-                why_no_default_deny="Fluent Bit needs the API server and the log backends, "
-                "whose addresses are cluster-specific",
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -439,8 +446,33 @@ class LogShipping(pulumi.ComponentResource):
                 },
                 opts=inside,
             )
+        namespace_policy(name, args.namespace, "allow-fluent-bit", network_policy(args), inside)
         self.namespace_name = namespace.namespace_name
         self.register_outputs({"namespace_name": self.namespace_name})
+
+
+def network_policy(args: LogShippingArgs) -> networking.NetworkPolicySpecArgs:
+    """Fluent Bit's allow-list: the API server (pod metadata), each backend, and Prometheus's scrapes.
+
+    A NetworkPolicy cannot name a host, so a backend given by name is allowed on its port to any
+    address; one given by IP address gets exactly that address.
+    """
+    egress = [to_api_server(args.api_server)]
+    for output in args.outputs:
+        if output.host is None:
+            continue
+        port = Port.tcp(output.port or _DEFAULT_PORTS[output.type])
+        egress.append(to_blocks([_block(output.host)], [port]))
+    ingress = [from_namespaces([args.monitoring_namespace], [Port.tcp(HTTP_PORT)])] if args.service_monitor else []
+    return platform_policy_spec(ingress=ingress, egress=egress, pods=args.selector)
+
+
+def _block(host: str) -> str:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "0.0.0.0/0"
+    return f"{address}/{address.max_prefixlen}"
 
 
 #: Fluent Bit's counters of records an output dropped, and of chunks whose retries ran out.

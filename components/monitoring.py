@@ -18,13 +18,23 @@ import re
 from typing import Annotated, Any, Literal
 
 import pulumi
+import pulumi_kubernetes.networking.v1 as networking
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ._args import Args
 from .app_monitoring import Duration
 from .chart import HookRequirement, PinnedChart, check_local_chart, install_chart
-from .namespace import AppNamespace, PodSecurity, platform_namespace_args
-from .validation import DnsLabel, DnsSubdomain, LabelValue, Quantity, quantity_value
+from .namespace import AppNamespace, PodSecurity, namespace_policy, platform_namespace_args
+from .network_policy import (
+    ApiServerAccess,
+    Port,
+    from_namespaces,
+    platform_policy_spec,
+    to_api_server,
+    to_blocks,
+    to_namespaces,
+)
+from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber, Quantity, quantity_value
 from .workload import ResourceList, Resources, SecretKeyRef
 
 TYPE_TOKEN = "stackyard:index:Monitoring"
@@ -320,6 +330,15 @@ class MonitoringArgs(Args):
     pod_security: PodSecurity | None = None
     """Pod Security levels of the namespace. Default: ``privileged`` enforce with the node exporter
     (``baseline`` without), ``restricted`` audit and warn."""
+    scrape_ports: list[PortNumber] = []
+    """More pod ports Prometheus may reach, beyond the usual exporters': the apps' metrics ports
+    (the stacks fill them in). Default: none."""
+    node_cidrs: list[str] = ["0.0.0.0/0"]
+    """The nodes' addresses, for what Prometheus scrapes on them (kubelet, node exporter...).
+    Default: any address, on those ports only."""
+    api_server: ApiServerAccess = ApiServerAccess()
+    """Where the API server is, which the operator, kube-state-metrics, Grafana's sidecar and
+    Prometheus's discovery talk to. Default: any address on 443 and 6443."""
     chart_path: str | None = None
     """A local kube-prometheus-stack chart (a folder with its dependencies under ``charts/``, or a
     ``.tgz`` from ``helm package``) to install instead of the pinned repository, for clusters
@@ -368,8 +387,6 @@ class Monitoring(pulumi.ComponentResource):
                 args.namespace,
                 part_of=args.part_of,
                 pod_security=args.effective_pod_security(),
-                why_no_default_deny="Prometheus scrapes every namespace and the API server, "
-                "whose addresses are cluster-specific",
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -382,8 +399,44 @@ class Monitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
             local_path=args.chart_path,
         )
+        inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        for policy_name, spec in network_policies(args).items():
+            namespace_policy(name, args.namespace, policy_name, spec, inside)
         self.namespace_name = namespace.namespace_name
         self.register_outputs({"namespace_name": self.namespace_name})
+
+
+#: Ports Prometheus scrapes on pods: kube-state-metrics, node exporter and Traefik, Fluent Bit,
+#: CoreDNS, ingress-nginx and Envoy Gateway, Grafana and the operator, on top of the apps' own.
+POD_SCRAPE_PORTS = (8080, 9100, 2020, 9153, 10254, 19001, 3000)
+#: Ports it scrapes on nodes: the kubelet, the node exporter (host network), kube-proxy, the
+#: scheduler, the controller manager and etcd's metrics.
+NODE_SCRAPE_PORTS = (10250, 9100, 10249, 10259, 10257, 2381)
+
+
+def network_policies(args: MonitoringArgs) -> dict[str, networking.NetworkPolicySpecArgs]:
+    """The monitoring namespace's allow-list: its pods among themselves and to the API server,
+    Prometheus to its scrape targets, Alertmanager to its receivers."""
+    scrape_ports = [Port.tcp(p) for p in sorted({*POD_SCRAPE_PORTS, *args.scrape_ports})]
+    policies = {
+        "allow-monitoring": platform_policy_spec(
+            ingress=[from_namespaces([args.namespace])],
+            egress=[to_namespaces([args.namespace]), to_api_server(args.api_server)],
+        ),
+        "allow-prometheus-scrapes": platform_policy_spec(
+            egress=[
+                to_namespaces([], scrape_ports),
+                to_blocks(list(args.node_cidrs), [Port.tcp(p) for p in sorted(NODE_SCRAPE_PORTS)]),
+            ],
+            pods={"app.kubernetes.io/name": "prometheus"},
+        ),
+    }
+    if args.alertmanager.enabled:
+        # Slack, PagerDuty and webhooks are HTTPS endpoints on the internet, named by host.
+        policies["allow-alertmanager-receivers"] = platform_policy_spec(
+            egress=[to_blocks(["0.0.0.0/0"], [Port.tcp(443)])], pods={"app.kubernetes.io/name": "alertmanager"}
+        )
+    return policies
 
 
 def fullname(release: str) -> str:

@@ -12,7 +12,6 @@ from pydantic import AfterValidator, Field, model_validator
 
 from . import labels
 from ._args import Args
-from .labels import policy_exception
 from .network_policy import allow_dns_spec, cidr_block, default_deny_spec
 from .validation import DnsLabel, LabelMap, LabelValue, Quantity, quantity_value
 
@@ -141,18 +140,13 @@ class AppNamespaceArgs(Args):
 
 
 def platform_namespace_args(
-    name: str,
-    *,
-    part_of: str,
-    pod_security: PodSecurity,
-    why_no_default_deny: str,
-    labels: dict[str, str] | None = None,
+    name: str, *, part_of: str, pod_security: PodSecurity, labels: dict[str, str] | None = None
 ) -> AppNamespaceArgs:
     """A namespace for a platform service (ingress, logs, monitoring) that brings its own workloads.
 
-    No quota or container defaults (the service sizes its own pods), and no default-deny, because
-    such services talk to the API server and the outside world, whose addresses are cluster-specific.
-    That exception is recorded on the Namespace, with ``why_no_default_deny``, for the policy audit.
+    No quota or container defaults (the service sizes its own pods). Default-deny both ways and
+    DNS, like an app namespace; the service's component adds the exact allow-lists its pods need
+    (:func:`namespace_policy`).
     """
     return AppNamespaceArgs(
         name=name,
@@ -161,10 +155,14 @@ def platform_namespace_args(
         labels=labels or {},
         quota=None,
         container_defaults=None,
-        default_deny=False,
-        allow_dns=False,
-        annotations=policy_exception("default-deny", why_no_default_deny),
     )
+
+
+def namespace_policy(
+    name: str, namespace: str, policy_name: str, spec: networking.NetworkPolicySpecArgs, opts: pulumi.ResourceOptions
+) -> networking.NetworkPolicy:
+    """A NetworkPolicy of a namespace's allow-list, named ``policy_name``."""
+    return _policy(name, namespace, policy_name, spec, opts)
 
 
 class AppNamespace(pulumi.ComponentResource):

@@ -243,3 +243,77 @@ def app_policy_spec(
         ingress=[compile_ingress(rule) for rule in ingress],
         egress=[compile_egress(rule) for rule in egress],
     )
+
+
+class ApiServerAccess(Args):
+    """Where the Kubernetes API server listens, for the egress rules of pods that talk to it.
+
+    A NetworkPolicy sees the API server's real endpoints (after the ``kubernetes`` Service is
+    translated), and their addresses are the cluster's: give them for an exact rule.
+    """
+
+    cidrs: list[str] = ["0.0.0.0/0"]
+    """The API server's addresses, e.g. ``[10.0.0.10/32]`` (``kubectl get endpoints kubernetes``).
+    Default: any address, on the ports below only."""
+    ports: list[PortNumber] = [443, 6443]
+    """The ports it serves on. Default: 443 and 6443 (the two that distributions use)."""
+
+    @model_validator(mode="after")
+    def _valid_blocks(self) -> ApiServerAccess:
+        for cidr in self.cidrs:
+            _check_cidr_with_exceptions(cidr, [])
+        return self
+
+
+def platform_policy_spec(
+    *,
+    ingress: list[networking.NetworkPolicyIngressRuleArgs] | None = None,
+    egress: list[networking.NetworkPolicyEgressRuleArgs] | None = None,
+    pods: dict[str, str] | None = None,
+) -> networking.NetworkPolicySpecArgs:
+    """An allow-list for a platform service's pods (``pods``, or every pod of its namespace)."""
+    return networking.NetworkPolicySpecArgs(
+        pod_selector=meta.LabelSelectorArgs(match_labels=pods or None),
+        policy_types=[*(["Ingress"] if ingress is not None else []), *(["Egress"] if egress is not None else [])],
+        ingress=ingress,
+        egress=egress,
+    )
+
+
+def to_api_server(access: ApiServerAccess) -> networking.NetworkPolicyEgressRuleArgs:
+    """Egress to the API server."""
+    return to_blocks(access.cidrs, [Port.tcp(port) for port in access.ports])
+
+
+def to_blocks(cidrs: list[str], ports: list[Port]) -> networking.NetworkPolicyEgressRuleArgs:
+    """Egress to IP blocks on the given ports."""
+    return networking.NetworkPolicyEgressRuleArgs(
+        to=[networking.NetworkPolicyPeerArgs(ip_block=networking.IPBlockArgs(cidr=cidr)) for cidr in cidrs],
+        ports=_ports(ports),
+    )
+
+
+def to_namespaces(namespaces: list[str], ports: list[Port] | None = None) -> networking.NetworkPolicyEgressRuleArgs:
+    """Egress to every pod of the named namespaces (all namespaces when empty), on ``ports`` or any."""
+    return networking.NetworkPolicyEgressRuleArgs(to=_namespace_peers(namespaces), ports=_ports(ports or []))
+
+
+def from_namespaces(namespaces: list[str], ports: list[Port] | None = None) -> networking.NetworkPolicyIngressRuleArgs:
+    """Ingress from every pod of the named namespaces (all namespaces when empty), on ``ports`` or any."""
+    return networking.NetworkPolicyIngressRuleArgs(from_=_namespace_peers(namespaces), ports=_ports(ports or []))
+
+
+def from_anywhere(ports: list[Port]) -> networking.NetworkPolicyIngressRuleArgs:
+    """Ingress from any address (a public entry point), on ``ports`` only."""
+    return networking.NetworkPolicyIngressRuleArgs(ports=_ports(ports))
+
+
+def _namespace_peers(namespaces: list[str]) -> list[networking.NetworkPolicyPeerArgs]:
+    if not namespaces:
+        return [networking.NetworkPolicyPeerArgs(namespace_selector=meta.LabelSelectorArgs())]
+    return [
+        networking.NetworkPolicyPeerArgs(
+            namespace_selector=meta.LabelSelectorArgs(match_labels={NAMESPACE_NAME_LABEL: namespace})
+        )
+        for namespace in sorted(set(namespaces))
+    ]

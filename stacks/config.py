@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_va
 from pydantic_core import ErrorDetails
 
 from components import (
+    ApiServerAccess,
     AppArgs,
     AppNamespaceArgs,
     IngressControllerArgs,
@@ -72,6 +73,16 @@ class AppConfig(AppArgs):
         return route
 
 
+class ClusterNetwork(Args):
+    """What the platform namespaces' NetworkPolicies need to know of the cluster."""
+
+    api_server: ApiServerAccess = ApiServerAccess()
+    """The API server's addresses and ports. Default: any address on 443 and 6443."""
+    node_cidrs: list[str] = ["0.0.0.0/0"]
+    """The nodes' addresses, which Prometheus scrapes (kubelet, node exporter). Default: any
+    address, on the scrape ports only."""
+
+
 class StackConfig(Args):
     """Everything one environment is made of. Each field is one ``stackyard:<key>`` config key."""
 
@@ -89,6 +100,9 @@ class StackConfig(Args):
     ``stackyard:namespace``."""
     secrets: list[SecretSpec] = []
     """Secrets built from ``secure:`` config values. Default: none."""
+    cluster: ClusterNetwork = ClusterNetwork()
+    """The cluster's API server and node addresses, for exact egress rules in the ingress, logging
+    and monitoring namespaces. Default: any address, on the right ports only."""
     render_dir: str = ""
     """When set, the real engine renders YAML into this folder instead of deploying
     (pulumi-kubernetes' ``renderYamlToDirectory``). Default: deploy."""

@@ -24,7 +24,7 @@ from components import (
 
 from .config import AppConfig, EnvironmentConfig, SecretSpec, StackConfig
 from .networking import resolve_apps
-from .observability import app_monitoring_args, ingress_controller_args, log_shipping_args
+from .observability import app_monitoring_args, ingress_controller_args, log_shipping_args, monitoring_args
 
 #: The name of each environment's Gateway, when routes use the Gateway API.
 GATEWAY_NAME = "public"
@@ -39,19 +39,19 @@ def build_environment(config: EnvironmentConfig) -> dict[str, pulumi.Input[objec
     controller = (
         IngressController(
             settings.ingress.effective_release,
-            ingress_controller_args(settings.ingress, settings.monitoring),
+            ingress_controller_args(settings),
             opts=scope,
         )
         if settings.ingress is not None
         else None
     )
     monitoring = (
-        Monitoring(settings.monitoring.release, settings.monitoring, opts=scope) if settings.monitoring else None
+        Monitoring(settings.monitoring.release, monitoring_args(settings), opts=scope) if settings.monitoring else None
     )
     logging = (
         LogShipping(
             "fluent-bit",
-            log_shipping_args(settings.logging, settings.monitoring),
+            log_shipping_args(settings),
             opts=_after(scope, *([monitoring] if monitoring else [])),
         )
         if settings.logging

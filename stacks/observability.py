@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from components import AppMonitoringArgs, IngressControllerArgs, LogShippingArgs, MonitoringArgs
 
 if TYPE_CHECKING:
-    from .config import AppConfig
+    from .config import AppConfig, StackConfig
 
 
 def app_monitoring_args(app: AppConfig) -> AppMonitoringArgs:
@@ -38,18 +38,46 @@ def check_monitoring(apps: list[AppConfig], monitoring: MonitoringArgs | None) -
             raise ValueError(f"apps[{index}].monitoring: {_first_message(error)}") from None
 
 
-def log_shipping_args(logging: LogShippingArgs, monitoring: MonitoringArgs | None) -> LogShippingArgs:
+def log_shipping_args(settings: StackConfig) -> LogShippingArgs:
     """Fluent Bit's own metrics are scraped whenever the environment has monitoring, unless config says otherwise."""
-    if monitoring is None or "service_monitor" in logging.model_fields_set:
-        return logging
-    return logging.model_copy(update={"service_monitor": True})
+    logging, monitoring = settings.logging, settings.monitoring
+    assert logging is not None
+    update: dict[str, object] = {"api_server": settings.cluster.api_server}
+    if monitoring is not None:
+        update["monitoring_namespace"] = monitoring.namespace
+        if "service_monitor" not in logging.model_fields_set:
+            update["service_monitor"] = True
+    return logging.model_copy(update=update)
 
 
-def ingress_controller_args(ingress: IngressControllerArgs, monitoring: MonitoringArgs | None) -> IngressControllerArgs:
-    """The controller's own metrics are scraped whenever the environment has monitoring, unless config says so."""
-    if monitoring is None or "service_monitor" in ingress.model_fields_set:
-        return ingress
-    return ingress.model_copy(update={"service_monitor": True})
+def ingress_controller_args(settings: StackConfig) -> IngressControllerArgs:
+    """The controller's own metrics are scraped whenever the environment has monitoring, unless config says so;
+    it may reach the environment's apps and the API server."""
+    ingress, monitoring = settings.ingress, settings.monitoring
+    assert ingress is not None
+    update: dict[str, object] = {
+        "api_server": settings.cluster.api_server,
+        "backend_namespaces": [settings.namespace.name],
+    }
+    if monitoring is not None:
+        update["monitoring_namespace"] = monitoring.namespace
+        if "service_monitor" not in ingress.model_fields_set:
+            update["service_monitor"] = True
+    return ingress.model_copy(update=update)
+
+
+def monitoring_args(settings: StackConfig) -> MonitoringArgs:
+    """Prometheus may reach the apps' metrics ports (and a PodMonitor's app port), the nodes and the API server."""
+    monitoring = settings.monitoring
+    assert monitoring is not None
+    ports = {app.metrics_port or app.port for app in settings.apps if app.metrics_port or not app.service}
+    return monitoring.model_copy(
+        update={
+            "scrape_ports": sorted(ports | set(monitoring.scrape_ports)),
+            "node_cidrs": settings.cluster.node_cidrs,
+            "api_server": settings.cluster.api_server,
+        }
+    )
 
 
 def _first_message(error: ValueError) -> str:

@@ -12,6 +12,7 @@ from components import IngressController, IngressControllerArgs, PodSecurity
 from components.chart import HookRequirement, PinnedChart, check_hook_requirements
 from components.ingress_implementations import GATEWAY_API_CRDS_URL, LEGACY_WARNING, PROFILES
 from tests.conftest import Objects, assert_valid_custom_resources, run_program
+from tests.netpol import Network, Outside, Pod
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 
@@ -199,3 +200,36 @@ class TestEnvoyGatewayCrdCombinations:
     def test_the_path_is_refused_for_other_controllers(self, tmp_path: Path) -> None:
         with pytest.raises(ValidationError, match="applies to implementation 'envoy-gateway' only"):
             IngressControllerArgs.model_validate({"envoyGatewayCrdsPath": str(tmp_path)})
+
+
+class TestControllerNetworkPolicy:
+    """The controller's namespace denies by default; its allow-list follows the implementation."""
+
+    BACKEND = Pod("shop", {"app.kubernetes.io/name": "api"})
+
+    def network(self, **fields: Any) -> Network:
+        return Network(build(**fields).of_kind("NetworkPolicy"), {})
+
+    def test_by_default_it_reaches_any_namespace_and_apps_policies_decide(self) -> None:
+        net = self.network(implementation="traefik")
+        assert net.allows(Pod("ingress"), self.BACKEND, 9000)
+        assert net.allows(Outside("203.0.113.1"), Pod("ingress"), 8443)
+        assert not net.allows(Outside("203.0.113.1"), Pod("ingress"), 9100)
+
+    def test_backend_namespaces_narrow_where_it_may_connect(self) -> None:
+        assert not self.network(backend_namespaces=["web"]).allows(Pod("ingress"), self.BACKEND, 9000)
+        assert self.network(backend_namespaces=["web", "shop"]).allows(Pod("ingress"), self.BACKEND, 9000)
+        assert not self.network(backend_namespaces=[]).allows(Pod("ingress"), self.BACKEND, 9000)
+
+    def test_prometheus_reaches_the_metrics_port_only_with_a_service_monitor(self) -> None:
+        prometheus = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
+        assert not self.network().allows(prometheus, Pod("ingress"), 9100)
+        assert self.network(service_monitor=True).allows(prometheus, Pod("ingress"), 9100)
+
+    def test_envoy_gateways_controller_and_proxies_talk_inside_their_namespace(self) -> None:
+        net = self.network(implementation="envoy-gateway", route_api="gateway", namespace="envoy-gateway-system")
+        controller = Pod("envoy-gateway-system", {"app.kubernetes.io/name": "gateway-helm"})
+        proxy = Pod("envoy-gateway-system", {"app.kubernetes.io/name": "envoy"})
+        assert net.allows(proxy, controller, 18000)  # xDS
+        assert net.allows(Outside("203.0.113.1"), proxy, 10443)
+        assert not self.network(implementation="traefik").allows(Pod("ingress", {"a": "1"}), Pod("ingress"), 18000)

@@ -41,6 +41,9 @@ class TestLogShippingGraph:
             "ConfigMap",
             "DaemonSet",
             "Namespace",
+            "NetworkPolicy",  # default-deny
+            "NetworkPolicy",  # allow-dns
+            "NetworkPolicy",  # allow-fluent-bit
             "Service",
             "ServiceAccount",
         ]

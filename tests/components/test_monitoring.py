@@ -32,7 +32,10 @@ class TestMonitoring:
         assert chart.inputs["version"] == "88.6.4"
         assert chart.inputs["repositoryOpts"] == {"repo": "https://prometheus-community.github.io/helm-charts"}
         assert chart.inputs["namespace"] == "monitoring"
-        assert objects.kinds() == ["Namespace"]
+        assert objects.kinds() == ["Namespace", *["NetworkPolicy"] * 4]
+        policies = {p["metadata"]["name"] for p in objects.of_kind("NetworkPolicy")}
+        # Alertmanager is off by default, so no way out to receivers (tests/stacks/test_platform_network.py).
+        assert policies == {"default-deny", "allow-dns", "allow-monitoring", "allow-prometheus-scrapes"}
 
     def test_the_chart_works_without_hooks(self) -> None:
         operator = values(build())["prometheusOperator"]

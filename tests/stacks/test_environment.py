@@ -50,7 +50,9 @@ class TestExampleStacks:
         assert counts["PodDisruptionBudget"] == 3
         assert counts["Namespace"] == 4  # the apps', and those of ingress, logging and monitoring
         assert counts["DaemonSet"] == 1  # Fluent Bit
-        assert counts["NetworkPolicy"] == 5  # default-deny, allow-dns and one per app
+        # Every namespace: default-deny and allow-dns; one per app; the platform's allow-lists.
+        platform = 1 + 1 + (2 if stack == "dev" else 3)  # ingress, logging, monitoring (+ Alertmanager)
+        assert counts["NetworkPolicy"] == 4 * 2 + 3 + platform
 
     def test_every_core_object_passes_kubernetes_validate_strict(
         self, rendered: dict[str, Rendering], stack: str
