@@ -7,6 +7,7 @@ size and its last build time come from the cache's manifest; ``--cold`` first bu
 with empty Go caches (in a temporary folder) and reports that time too.
 
     .venv/bin/python bench/engine_bench.py [--stacks dev,staging,prod] [--repeat 1] [--cold]
+        [--checkpoints both|on|off]
 
 Each stack runs twice: with the CLI's default checkpoints (the whole state rewritten after every
 step) and with ``PULUMI_SKIP_CHECKPOINTS``, which the tiers use for all but dev.
@@ -82,6 +83,9 @@ def main() -> int:
     parser.add_argument("--stacks", default="dev,staging,prod")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--cold", action="store_true", help="also time a build with empty Go caches")
+    parser.add_argument(
+        "--checkpoints", choices=("both", "on", "off"), default="both", help="which checkpoint modes to time"
+    )
     args = parser.parse_args()
 
     if args.cold:
@@ -96,7 +100,8 @@ def main() -> int:
         f"{int(str(manifest['bin_bytes'])) / 2**20:.0f} MiB in {built.bin}"
     )
     for stack in args.stacks.split(","):
-        for checkpoints in (True, False):
+        modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.checkpoints]
+        for checkpoints in modes:
             runs = [one_stack(stack, checkpoints=checkpoints) for _ in range(args.repeat)]
             figures = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
             mode = "checkpoints on" if checkpoints else "PULUMI_SKIP_CHECKPOINTS"

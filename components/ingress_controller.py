@@ -42,8 +42,8 @@ from .ingress_implementations import (
     RouteApi,
     ServiceType,
     chart_values,
+    controller_service_monitor,
     envoy_gateway_certificates,
-    envoy_gateway_service_monitor,
     envoy_proxy,
     gateway_api_crds_warning,
     proxy_name,
@@ -262,8 +262,10 @@ class IngressController(pulumi.ComponentResource):
         )
         if settings.serves_gateway:
             self._gateway_class(name, args, settings, chart)
-        if settings.service_monitor and args.implementation == "envoy-gateway":
-            envoy_gateway_service_monitor(name, settings, pulumi.ResourceOptions(parent=self, depends_on=[chart]))
+        if settings.service_monitor:
+            controller_service_monitor(
+                name, args.implementation, settings, pulumi.ResourceOptions(parent=self, depends_on=[chart])
+            )
         self._network_policies(name, args, pulumi.ResourceOptions(parent=self, depends_on=[namespace]))
         self.namespace_name = namespace.namespace_name
         self.class_name = pulumi.Output.from_input(settings.class_name)

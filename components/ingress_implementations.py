@@ -266,10 +266,8 @@ def _traefik_values(settings: ControllerSettings) -> dict[str, Any]:
         redirect = {"to": "websecure", "scheme": "https", "permanent": True}
         values["ports"] = {"web": {"http": {"redirections": {"entryPoint": redirect}}}}
     if settings.service_monitor:
-        # The monitoring stack installs the ServiceMonitor CRD, which an offline render cannot see.
-        values["metrics"] = {
-            "prometheus": {"service": {"enabled": True}, "serviceMonitor": {"enabled": True}, "disableAPICheck": True}
-        }
+        # A metrics Service only: the ServiceMonitor is ours (controller_service_monitor).
+        values["metrics"] = {"prometheus": {"service": {"enabled": True}}}
     return values
 
 
@@ -302,7 +300,8 @@ def _nginx_values(settings: ControllerSettings) -> dict[str, Any]:
     if settings.https_redirect:
         controller["config"] = {"ssl-redirect": "true", "force-ssl-redirect": "true"}
     if settings.service_monitor:
-        controller["metrics"] = {"enabled": True, "serviceMonitor": {"enabled": True}}
+        # A metrics Service only: the ServiceMonitor is ours (controller_service_monitor).
+        controller["metrics"] = {"enabled": True}
     if settings.replicas > 1:
         # The chart gives minAvailable precedence over maxUnavailable, and Pulumi cannot pass a null
         # to remove its default; replicas - 1 allows the same single disruption.
@@ -335,19 +334,40 @@ def envoy_proxy(name: str, settings: ControllerSettings, opts: pulumi.ResourceOp
     )
 
 
-def envoy_gateway_service_monitor(
-    name: str, settings: ControllerSettings, opts: pulumi.ResourceOptions
+def metrics_service_labels(implementation: str, settings: ControllerSettings) -> dict[str, str]:
+    """The labels of the Service on which each chart serves the controller's ``metrics`` port."""
+    release = settings.release
+    return {
+        "traefik": {
+            "app.kubernetes.io/name": "traefik",
+            "app.kubernetes.io/instance": f"{release}-{settings.namespace}",
+            "app.kubernetes.io/component": "metrics",
+        },
+        "envoy-gateway": {"control-plane": "envoy-gateway", "app.kubernetes.io/instance": release},
+        "ingress-nginx": {
+            "app.kubernetes.io/name": "ingress-nginx",
+            "app.kubernetes.io/instance": release,
+            "app.kubernetes.io/component": "controller",
+        },
+    }[implementation]
+
+
+def controller_service_monitor(
+    name: str, implementation: str, settings: ControllerSettings, opts: pulumi.ResourceOptions
 ) -> apiextensions.CustomResource:
-    """The chart serves the controller's metrics on its Service's ``metrics`` port but ships no monitor."""
+    """Prometheus's scrape of the controller's ``metrics`` port.
+
+    Ours rather than the charts' own: a chart's ServiceMonitor is expanded by the provider, which in
+    render mode (and in a first ``up``, before the monitoring stack's CRDs exist) cannot tell
+    whether the kind is namespaced, and fails. Envoy Gateway's chart ships none at all.
+    """
     return apiextensions.CustomResource(
         f"{name}-servicemonitor",
         api_version="monitoring.coreos.com/v1",
         kind="ServiceMonitor",
-        metadata=meta.ObjectMetaArgs(name="envoy-gateway", namespace=settings.namespace, labels=settings.labels),
+        metadata=meta.ObjectMetaArgs(name=implementation, namespace=settings.namespace, labels=settings.labels),
         spec={
-            "selector": {
-                "matchLabels": {"control-plane": "envoy-gateway", "app.kubernetes.io/instance": settings.release}
-            },
+            "selector": {"matchLabels": metrics_service_labels(implementation, settings)},
             "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
         },
         opts=opts,

@@ -39,3 +39,18 @@ def test_traefiks_pods_are_admitted_at_restricted(cycles: dict[str, StackCycle])
 
 def test_the_chart_report_is_the_reviewed_one(cycles: dict[str, StackCycle]) -> None:
     check_golden(ROOT / "docs" / "charts.md", charts.markdown(reports(cycles)))
+
+
+def test_our_controller_service_monitor_selects_the_charts_metrics_service(cycles: dict[str, StackCycle]) -> None:
+    """The selector is written against the chart's templates; here the provider's render of the chart judges it."""
+    objects = [body for body in cycles["prod"].provider_render.values() if isinstance(body, dict)]
+    (monitor,) = [o for o in objects if o.get("kind") == "ServiceMonitor" and o["metadata"]["namespace"] == "ingress"]
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    selected = [
+        o
+        for o in objects
+        if o.get("kind") == "Service"
+        and o["metadata"]["namespace"] == "ingress"
+        and selector.items() <= (o["metadata"].get("labels") or {}).items()
+    ]
+    assert [[port["name"] for port in s["spec"]["ports"]] for s in selected] == [["metrics"]]
