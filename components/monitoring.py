@@ -331,8 +331,9 @@ class MonitoringArgs(Args):
     """Pod Security levels of the namespace. Default: ``privileged`` enforce with the node exporter
     (``baseline`` without), ``restricted`` audit and warn."""
     scrape_ports: list[PortNumber] = []
-    """More pod ports Prometheus may reach, beyond the usual exporters': the apps' metrics ports
-    (the stacks fill them in). Default: none."""
+    """More pod ports Prometheus may reach, beyond the usual exporters': the apps' metrics ports.
+    An environment's stack adds its own apps'; a platform stack lists those of the environments
+    on it. Default: none."""
     node_cidrs: list[str] = ["0.0.0.0/0"]
     """The nodes' addresses, for what Prometheus scrapes on them (kubelet, node exporter...).
     Default: any address, on those ports only."""

@@ -14,7 +14,7 @@ import types
 import typing
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Literal, Union, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -32,13 +32,14 @@ from components import (
     Route,
 )
 from components._args import Args
+from components.monitoring import POD_SCRAPE_PORTS
 from components.validation import DnsLabel, DnsSubdomain
 from policy.secrets import key_reason, value_reason
 
 from .capacity import quota_shortfalls
 from .errors import ConfigError
 from .networking import check_network_intents
-from .observability import check_monitoring
+from .observability import check_monitoring, scraped_ports
 
 #: Keys every app inherits from ``stackyard:namespace``.
 _INHERITED = ("namespace", "partOf")
@@ -84,10 +85,22 @@ class ClusterNetwork(Args):
 
 
 class StackConfig(Args):
-    """Everything one environment is made of. Each field is one ``stackyard:<key>`` config key."""
+    """Everything one environment is made of. Each field is one ``stackyard:<key>`` config key.
 
-    namespace: AppNamespaceArgs
-    """The environment's namespace; its ``name`` and ``partOf`` also apply to every app."""
+    Three shapes (docs/architecture.md, "Several environments on one cluster"): an environment
+    with its own platform (the default), an environment on a shared platform
+    (``platform: shared``), and a platform stack (no ``namespace`` and no ``apps``).
+    """
+
+    namespace: AppNamespaceArgs | None = None
+    """The environment's namespace; its ``name`` and ``partOf`` also apply to every app. Required
+    with apps; a platform stack has none."""
+    platform: Literal["own", "shared"] = "own"
+    """``own``: this stack installs the ingress controller, log shipping and monitoring it
+    configures. ``shared``: a platform stack installs them once for the cluster; here
+    ``stackyard:ingress`` and ``stackyard:monitoring`` say what that platform is (the same values as
+    in the platform stack), and this stack creates only the environment's own objects: namespace,
+    apps, routes, Gateway, monitors and alerts. Default: own."""
     ingress: IngressControllerArgs | None = None
     """The ingress controller and how routes are expressed (Ingress or Gateway API). Default: none;
     then no app may have a route."""
@@ -95,9 +108,9 @@ class StackConfig(Args):
     """Log shipping with Fluent Bit. Default: none."""
     monitoring: MonitoringArgs | None = None
     """kube-prometheus-stack, plus each app's ServiceMonitor or PodMonitor and alerts. Default: none."""
-    apps: list[AppConfig] = Field(min_length=1)
+    apps: list[AppConfig] = []
     """The apps of the environment; names are unique. ``namespace`` and ``partOf`` come from
-    ``stackyard:namespace``."""
+    ``stackyard:namespace``. Required with a namespace; a platform stack has none."""
     secrets: list[SecretSpec] = []
     """Secrets built from ``secure:`` config values. Default: none."""
     cluster: ClusterNetwork = ClusterNetwork()
@@ -117,6 +130,8 @@ class StackConfig(Args):
         if not isinstance(data, dict) or not isinstance(data.get("apps"), list):
             return data
         namespace = data.get("namespace")
+        if namespace is None and data["apps"]:
+            raise ValueError("namespace: required, since the stack has apps")
         if not isinstance(namespace, dict):
             return data
         inherited = {"namespace": namespace.get("name"), "partOf": namespace.get("partOf", "")}
@@ -137,6 +152,42 @@ class StackConfig(Args):
                     f"stackyard:namespace.name ({namespace.name!r}), so leave it out"
                 )
         return apps
+
+    @model_validator(mode="after")
+    def _an_environment_or_a_platform(self) -> StackConfig:
+        if self.namespace is not None and not self.apps:
+            raise ValueError("apps: an environment needs at least one app (a platform stack has no namespace)")
+        if self.namespace is None:
+            if self.apps:
+                raise ValueError("namespace: required, since the stack has apps")
+            if self.platform == "shared":
+                raise ValueError("platform: 'shared' is for an environment, which needs namespace and apps")
+            if not (self.ingress or self.logging or self.monitoring):
+                raise ValueError(
+                    "namespace: required; a stack without one is a platform stack, which needs at least one "
+                    "of ingress, logging and monitoring"
+                )
+        if self.platform == "shared" and self.logging is not None:
+            raise ValueError(
+                "logging: not allowed with platform: shared; the shared platform's Fluent Bit ships every "
+                "namespace's logs, so configure it in the platform stack"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _shared_platform_scrapes_the_apps(self) -> StackConfig:
+        if self.platform != "shared" or self.monitoring is None:
+            return self
+        allowed = {*POD_SCRAPE_PORTS, *self.monitoring.scrape_ports}
+        for index, app in enumerate(self.apps):
+            port = next(iter(scraped_ports([app])), None)
+            if port is not None and port not in allowed:
+                raise ValueError(
+                    f"apps[{index}].metricsPort: {port} is not a port the shared platform's Prometheus may "
+                    f"scrape; add it to monitoring.scrapePorts here and in the platform stack "
+                    f"(now {sorted(allowed)})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _rendering_has_a_local_gateway_api_install(self) -> StackConfig:
@@ -163,7 +214,7 @@ class StackConfig(Args):
 
     @model_validator(mode="after")
     def _quota_fits_the_apps(self) -> StackConfig:
-        if self.namespace.quota is not None:
+        if self.namespace is not None and self.namespace.quota is not None:
             shortfalls = quota_shortfalls(self.namespace.quota, self.apps)
             if shortfalls:
                 raise ValueError(
@@ -185,12 +236,15 @@ class StackConfig(Args):
 
     @model_validator(mode="after")
     def _secrets_in_known_namespaces(self) -> StackConfig:
+        platform = self.platform == "own"
         known = {
-            self.namespace.name,
-            *([self.logging.namespace] if self.logging else []),
-            *([self.monitoring.namespace] if self.monitoring else []),
+            *([self.namespace.name] if self.namespace else []),
+            *([self.logging.namespace] if self.logging and platform else []),
+            *([self.monitoring.namespace] if self.monitoring and platform else []),
         }
         for index, secret in enumerate(self.secrets):
+            if secret.namespace is None and self.namespace is None:
+                raise ValueError(f"secrets[{index}].namespace: required in a platform stack, which has no namespace")
             if secret.namespace is not None and secret.namespace not in known:
                 raise ValueError(
                     f"secrets[{index}].namespace: {secret.namespace!r} is not a namespace stackyard creates; "
@@ -239,8 +293,8 @@ def parse_stack_config(project: str, raw: Mapping[str, str], secret_keys: Collec
             if key not in referenced:
                 problems.append(_unknown_key(f"{project}:{key}", text, known))
             continue
-        if known[key] is str:
-            data[key] = text
+        if known[key] is str or get_origin(known[key]) is Literal:
+            data[key] = text  # a plain string in the stack file, not YAML
             continue
         try:
             data[key] = json.loads(text)

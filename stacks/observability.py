@@ -57,7 +57,8 @@ def ingress_controller_args(settings: StackConfig) -> IngressControllerArgs:
     assert ingress is not None
     update: dict[str, object] = {
         "api_server": settings.cluster.api_server,
-        "backend_namespaces": [settings.namespace.name],
+        # A platform stack's controller serves every environment: the apps' own policies decide.
+        "backend_namespaces": [settings.namespace.name] if settings.namespace else None,
     }
     if monitoring is not None:
         update["monitoring_namespace"] = monitoring.namespace
@@ -66,14 +67,18 @@ def ingress_controller_args(settings: StackConfig) -> IngressControllerArgs:
     return ingress.model_copy(update=update)
 
 
+def scraped_ports(apps: list[AppConfig]) -> set[int]:
+    """The pod ports Prometheus scrapes on the apps: each metrics port, or a PodMonitor's app port."""
+    return {app.metrics_port or app.port for app in apps if app.metrics_port or not app.service}
+
+
 def monitoring_args(settings: StackConfig) -> MonitoringArgs:
     """Prometheus may reach the apps' metrics ports (and a PodMonitor's app port), the nodes and the API server."""
     monitoring = settings.monitoring
     assert monitoring is not None
-    ports = {app.metrics_port or app.port for app in settings.apps if app.metrics_port or not app.service}
     return monitoring.model_copy(
         update={
-            "scrape_ports": sorted(ports | set(monitoring.scrape_ports)),
+            "scrape_ports": sorted(scraped_ports(settings.apps) | set(monitoring.scrape_ports)),
             "node_cidrs": settings.cluster.node_cidrs,
             "api_server": settings.cluster.api_server,
         }

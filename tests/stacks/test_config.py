@@ -75,10 +75,10 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
     (APPS, [0, "runAsUser"], 1000, "stackyard:apps[0].runAsUser: 1000 is not allowed"),
     (APPS, [0, "readinessPath"], "healthz", "stackyard:apps[0].readinessPath: 'healthz' is not allowed"),
     (APPS, [0, "namespace"], "elsewhere", "app 'frontend' sets namespace 'elsewhere'"),
-    (APPS, [], [], "stackyard:apps: List should have at least 1 item"),
-    (APPS, [], ..., "stackyard:apps: required key is missing"),
+    (APPS, [], [], "stackyard:apps: an environment needs at least one app (a platform stack has no namespace)"),
+    (APPS, [], ..., "stackyard:apps: an environment needs at least one app"),
     (APPS, [], "frontend,api", "stackyard:apps: 'frontend,api' is not a structured value; expected a list"),
-    (NS, [], ..., "stackyard:namespace: required key is missing"),
+    (NS, [], ..., "stackyard:namespace: required, since the stack has apps"),
     ("stackyard:app", [], "[]", "stackyard:app: unknown key (value '[]'); did you mean 'apps'?"),
     (
         SECRETS,
