@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 from pulumi_kubernetes import apiextensions
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ._args import Args
 from .validation import DnsLabel, LabelMap, PortName
@@ -27,7 +27,7 @@ MONITORING_API_VERSION = "monitoring.coreos.com/v1"
 DASHBOARD_LABEL = "grafana_dashboard"
 
 Severity = Literal["info", "warning", "critical"]
-AlertName = Literal["PodNotReady", "PodRestarting", "HpaAtMaxReplicas", "HighErrorRate"]
+AlertName = Literal["PodNotReady", "PodRestarting", "HighErrorRate"]
 
 _DURATION = re.compile(r"^(0|([0-9]+(ms|s|m|h|d|w|y))+)$")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -76,6 +76,17 @@ class MonitoringOptions(Args):
     """The label holding the HTTP status code on that counter. Default: ``code``."""
     alerts: dict[AlertName, AlertOverride] = {}
     """Overrides of the default alerts, by name. Default: the alerts as they are."""
+
+    @field_validator("alerts", mode="before")
+    @classmethod
+    def _removed_alerts(cls, alerts: Any) -> Any:
+        if isinstance(alerts, dict) and "HpaAtMaxReplicas" in alerts:
+            raise ValueError(
+                "HpaAtMaxReplicas is no longer an app alert: kube-prometheus-stack's KubeHpaMaxedOut fires on "
+                "the same condition; configure that one through the chart's defaultRules instead"
+            )
+        return alerts
+
     dashboard: bool = False
     """Whether to ship a small Grafana dashboard ConfigMap for the Grafana sidecar. Default: false."""
 
@@ -98,8 +109,6 @@ class AppMonitoringArgs(Args):
     is scraped and only the alerts built on kube-state-metrics apply."""
     metrics_path: str = Field(default="/metrics", pattern=r"^/\S*$")
     """The metrics path. Default: ``/metrics``."""
-    autoscaled: bool = False
-    """Whether an HPA scales the app, which enables the ``HpaAtMaxReplicas`` alert. Default: false."""
     options: MonitoringOptions = MonitoringOptions()
     """Scrape interval, alert overrides and dashboard. Default: the :class:`MonitoringOptions` defaults."""
 
@@ -116,7 +125,7 @@ class AppMonitoringArgs(Args):
         if unknown:
             raise ValueError(
                 f"alerts {unknown} do not apply to this app; its alerts are {sorted(available)} "
-                "(HpaAtMaxReplicas needs autoscaling, HighErrorRate needs httpRequestsMetric)"
+                "(HighErrorRate needs httpRequestsMetric)"
             )
         return self
 
@@ -138,7 +147,6 @@ def pod_pattern(app: str) -> str:
 def _default_rules(args: AppMonitoringArgs, thresholds: Mapping[str, float] | None = None) -> list[_Rule]:
     limits = thresholds or {}
     pods = f'namespace="{args.namespace}", pod=~"{pod_pattern(args.app)}"'
-    hpa = f'namespace="{args.namespace}", horizontalpodautoscaler="{args.app}"'
     rules = [
         _Rule(
             "PodNotReady",
@@ -161,17 +169,7 @@ def _default_rules(args: AppMonitoringArgs, thresholds: Mapping[str, float] | No
             f"A container of {args.app} keeps restarting.",
         ),
     ]
-    if args.autoscaled:
-        rules.append(
-            _Rule(
-                "HpaAtMaxReplicas",
-                f"kube_horizontalpodautoscaler_status_current_replicas{{{hpa}}}\n"
-                f"  >= kube_horizontalpodautoscaler_spec_max_replicas{{{hpa}}}",
-                "15m",
-                "warning",
-                f"{args.app} has run at its maximum replica count for 15 minutes.",
-            )
-        )
+    # No alert for an HPA at its maximum: kube-prometheus-stack's KubeHpaMaxedOut is the same one.
     metric = args.options.http_requests_metric
     if metric:
         status = args.options.status_label

@@ -143,7 +143,6 @@ PAGES = [
                 app="api",
                 selector={"app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api-shop-dev"},
                 metrics_port_name="metrics",
-                autoscaled=True,
             ),
         )
         """,

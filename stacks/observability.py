@@ -20,7 +20,6 @@ def app_monitoring_args(app: AppConfig) -> AppMonitoringArgs:
         has_service=app.service,
         metrics_port_name=app.metrics_port_name,
         metrics_path=app.metrics_path,
-        autoscaled=app.autoscaling is not None,
         options=app.monitoring,
     )
 

@@ -35,7 +35,6 @@ def args() -> AppMonitoringArgs:
             "app": APP,
             "selector": {"app.kubernetes.io/name": APP},
             "metricsPortName": "http",
-            "autoscaled": True,
             "options": {"httpRequestsMetric": "http_requests_total", "statusLabel": "code"},
         }
     )
@@ -59,15 +58,6 @@ def ready(status: str) -> list[dict[str, str]]:
     ]
 
 
-def hpa(current: int, maximum: int) -> list[dict[str, str]]:
-    labels = {"namespace": NS, "horizontalpodautoscaler": APP}
-    text = ", ".join(f'{k}="{v}"' for k, v in labels.items())
-    return [
-        {"series": f"kube_horizontalpodautoscaler_status_current_replicas{{{text}}}", "values": f"{current}x40"},
-        {"series": f"kube_horizontalpodautoscaler_spec_max_replicas{{{text}}}", "values": f"{maximum}x40"},
-    ]
-
-
 def requests(errors_per_minute: int, total_per_minute: int) -> list[dict[str, str]]:
     ok = total_per_minute - errors_per_minute
     return [
@@ -87,8 +77,6 @@ SCENARIOS: list[tuple[str, str, list[dict[str, str]], bool]] = [
      [series("kube_pod_container_status_restarts_total", "0+1x40", container=APP)], True),
     ("PodRestarting", "one restart", [series("kube_pod_container_status_restarts_total", "0 1x40", container=APP)],
      False),
-    ("HpaAtMaxReplicas", "at its maximum", hpa(5, 5), True),
-    ("HpaAtMaxReplicas", "below its maximum", hpa(3, 5), False),
     ("HighErrorRate", "10 % of requests fail", requests(10, 100), True),
     ("HighErrorRate", "1 % of requests fail", requests(1, 100), False),
 ]  # fmt: skip
@@ -103,8 +91,6 @@ def _expected(alert: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
         labels["pod"] = POD
     if alert == "PodRestarting":
         labels["container"] = APP
-    if alert == "HpaAtMaxReplicas":
-        labels["horizontalpodautoscaler"] = APP
     return {"exp_labels": labels, "exp_annotations": rule["annotations"]}
 
 

@@ -55,10 +55,9 @@ class TestAlerts:
             assert 'namespace="shop"' in rule["expr"]
             assert rule["labels"]["severity"] in ("warning", "critical")
 
-    def test_autoscaled_apps_alert_at_max_replicas(self) -> None:
-        (hpa,) = [r for r in alert_rules(monitoring_args(autoscaled=True)) if r["alert"] == "ApiHpaAtMaxReplicas"]
-        assert "kube_horizontalpodautoscaler_spec_max_replicas" in hpa["expr"]
-        assert 'horizontalpodautoscaler="api"' in hpa["expr"]
+    def test_no_alert_repeats_kube_prometheus_stacks_own_hpa_alert(self) -> None:
+        with pytest.raises(ValidationError, match="kube-prometheus-stack's KubeHpaMaxedOut fires on the same"):
+            MonitoringOptions.model_validate({"alerts": {"HpaAtMaxReplicas": {}}})
 
     def test_a_request_metric_enables_the_5xx_alert_with_its_status_label(self) -> None:
         options = MonitoringOptions(http_requests_metric="http_requests_total", status_label="status")
@@ -81,15 +80,15 @@ class TestAlerts:
         assert (restarts["for"], restarts["labels"]["severity"]) == ("1m", "critical")
 
     def test_an_override_for_an_alert_the_app_does_not_have_is_an_error(self) -> None:
-        with pytest.raises(ValidationError, match=r"alerts \['HpaAtMaxReplicas'\] do not apply to this app"):
-            monitoring_args(options=MonitoringOptions(alerts={"HpaAtMaxReplicas": AlertOverride()}))
+        with pytest.raises(ValidationError, match=r"alerts \['HighErrorRate'\] do not apply to this app"):
+            monitoring_args(options=MonitoringOptions(alerts={"HighErrorRate": AlertOverride()}))
 
     def test_the_5xx_alert_needs_the_apps_own_metrics(self) -> None:
         with pytest.raises(ValidationError, match="httpRequestsMetric comes from the app's own metrics"):
             monitoring_args(metrics_port_name=None, options=MonitoringOptions(http_requests_metric="x_total"))
 
     def test_the_rule_object_validates_against_its_schema(self) -> None:
-        objects = build(monitoring_args(autoscaled=True))
+        objects = build(monitoring_args())
         rule = objects.get("PrometheusRule", "api-alerts")
         assert [group["name"] for group in rule["spec"]["groups"]] == ["shop.api"]
         assert_valid_custom_resources(objects.manifests)

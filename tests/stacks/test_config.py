@@ -137,7 +137,7 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
     (MONITORING, ["grafana"], "yes please", "stackyard:monitoring.grafana: 'yes please' is not allowed"),
     (MONITORING, [], ..., "stackyard:apps[1].monitoring: needs stackyard:monitoring, which is not set"),
     (APPS, [1, "monitoring", "alerts"], {"Oops": {}}, "stackyard:apps[1].monitoring.alerts.Oops (the key): 'Oops'"),
-    (APPS, [0, "monitoring"], {"alerts": {"HpaAtMaxReplicas": {}}}, "stackyard:apps[0].monitoring: alerts"),
+    (APPS, [0, "monitoring"], {"alerts": {"HpaAtMaxReplicas": {}}}, "KubeHpaMaxedOut fires on the same condition"),
     (APPS, [2, "monitoring"], {"interval": "often"}, "stackyard:apps[2].monitoring.interval: 'often'"),
     (APPS, [1, "metricsPort"], 0, "stackyard:apps[1].metricsPort: 0 is not allowed"),
     (SECRETS, [0, "namespace"], "kube-system", "stackyard:secrets[0].namespace: 'kube-system' is not a namespace"),

@@ -161,10 +161,14 @@ class TestRenderSafety:
             return moved
 
         monkeypatch.setattr(Path, "rename", rename_then_get_interrupted)
+        # A job a shell starts in the background without job control inherits SIGINT ignored, and
+        # the export then rightly ignores it too: this test is about Python's default handler.
+        inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             with pytest.raises(KeyboardInterrupt):
                 write_rendering(rendered["dev"], out)
         finally:
+            signal.signal(signal.SIGINT, inherited)
             monkeypatch.undo()
             release.set()
             bystander.join()
