@@ -17,6 +17,7 @@ from pulumi_kubernetes import apiextensions
 
 from .chart import HookRequirement, PinnedChart
 from .namespace import PodSecurity
+from .workload import spread_values
 
 Implementation = Literal["traefik", "envoy-gateway", "ingress-nginx"]
 RouteApi = Literal["ingress", "gateway"]
@@ -159,17 +160,7 @@ class ControllerSettings:
 
     def spread(self, pod_labels: dict[str, str]) -> list[dict[str, Any]]:
         """Topology spread like the apps': over nodes and zones, for two replicas or more."""
-        if self.replicas < 2:
-            return []
-        return [
-            {
-                "maxSkew": 1,
-                "topologyKey": key,
-                "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": pod_labels},
-            }
-            for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
-        ]
+        return spread_values(pod_labels) if self.replicas >= 2 else []
 
 
 PROFILES: dict[str, Profile] = {

@@ -35,7 +35,7 @@ from .network_policy import (
     to_namespaces,
 )
 from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber, Quantity, quantity_value
-from .workload import ResourceList, Resources, SecretKeyRef
+from .workload import ResourceList, Resources, SecretKeyRef, spread_values
 
 TYPE_TOKEN = "stackyard:index:Monitoring"
 
@@ -450,19 +450,6 @@ def _operated_labels(args: MonitoringArgs, component: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": component, "app.kubernetes.io/instance": f"{fullname(args.release)}-{component}"}
 
 
-def spread(labels: dict[str, str]) -> list[dict[str, Any]]:
-    """Replicas across nodes and zones, as the apps spread theirs (a single-zone cluster ignores zones)."""
-    return [
-        {
-            "maxSkew": 1,
-            "topologyKey": key,
-            "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": labels},
-        }
-        for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
-    ]
-
-
 def _alertmanager_values(args: MonitoringArgs) -> dict[str, Any]:
     settings = args.alertmanager
     if not settings.enabled:
@@ -474,7 +461,7 @@ def _alertmanager_values(args: MonitoringArgs) -> dict[str, Any]:
         "secrets": settings.secret_names(),
     }
     if settings.replicas > 1:
-        spec["topologySpreadConstraints"] = spread(_operated_labels(args, "alertmanager"))
+        spec["topologySpreadConstraints"] = spread_values(_operated_labels(args, "alertmanager"))
     return {
         "enabled": True,
         "alertmanagerSpec": spec,
@@ -495,7 +482,7 @@ def chart_values(args: MonitoringArgs) -> dict[str, Any]:
     if (size := prometheus.effective_retention_size()) is not None:
         spec["retentionSize"] = size
     if prometheus.replicas > 1:
-        spec["topologySpreadConstraints"] = spread(_operated_labels(args, "prometheus"))
+        spec["topologySpreadConstraints"] = spread_values(_operated_labels(args, "prometheus"))
     if prometheus.storage_size is not None:
         claim: dict[str, Any] = {
             "accessModes": ["ReadWriteOnce"],

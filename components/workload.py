@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes.apps.v1 as apps
@@ -372,9 +373,27 @@ def _pod_spec(args: AppArgs, env_map_name: str | None) -> core.PodSpecArgs:
                 # Counts only the pods of the current ReplicaSet, so a rollout is not skewed by the old one.
                 match_label_keys=["pod-template-hash"],
             )
-            for topology_key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+            for topology_key in SPREAD_KEYS
         ],
     )
+
+
+#: What replicas spread over: nodes, and zones where nodes carry the well-known label (a
+#: single-zone cluster ignores that one).
+SPREAD_KEYS = ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+
+
+def spread_values(pod_labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The apps' topology spread, as plain values for a chart or a custom resource's spec."""
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": pod_labels},
+        }
+        for key in SPREAD_KEYS
+    ]
 
 
 def _container(args: AppArgs, env_map_name: str | None) -> core.ContainerArgs:
