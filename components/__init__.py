@@ -20,7 +20,9 @@ from .monitoring import (
     WebhookReceiver,
 )
 from .namespace import AppNamespace, AppNamespaceArgs, ComputeQuota, ContainerDefaults, PodSecurity, Quota
+from .network_intents import compile_network_intents, network_intent_problems
 from .network_policy import ApiServerAccess, EgressRule, IngressRule, Port
+from .problems import Problem, ProblemsError
 from .routing import AppRoute, AppRouteArgs, Route
 from .secret import AppSecret, AppSecretArgs
 from .workload import App, AppArgs, Autoscaling, ResourceList, Resources, SecretKeyRef
@@ -57,6 +59,8 @@ __all__ = [
     "PagerDutyReceiver",
     "PodSecurity",
     "Port",
+    "Problem",
+    "ProblemsError",
     "PrometheusSettings",
     "Quota",
     "Receiver",
@@ -68,6 +72,8 @@ __all__ = [
     "TlsListener",
     "WebhookReceiver",
     "__version__",
+    "compile_network_intents",
+    "network_intent_problems",
 ]
 
 

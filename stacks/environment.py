@@ -22,10 +22,11 @@ from components import (
     LogShipping,
     Monitoring,
     TlsListener,
+    compile_network_intents,
 )
 
-from .config import AppConfig, EnvironmentConfig, SecretSpec, StackConfig
-from .networking import resolve_apps
+from .loader import EnvironmentConfig
+from .model import AppConfig, SecretSpec, StackConfig
 from .observability import app_monitoring_args, ingress_controller_args, log_shipping_args, monitoring_args
 
 #: The name of each environment's Gateway, when routes use the Gateway API.
@@ -118,7 +119,12 @@ def _environment(
     _warn_about_external_secrets(settings, namespace)
     apps = [
         App(args.name, args, opts=_after(inside, *secrets))
-        for args in resolve_apps(settings.apps, settings.ingress, settings.monitoring)
+        for args in compile_network_intents(
+            settings.apps,
+            {app.name: app.route for app in settings.apps if app.route is not None},
+            ingress_namespace=settings.ingress.namespace if settings.ingress is not None else None,
+            monitoring_namespace=settings.monitoring.namespace if settings.monitoring is not None else None,
+        )
     ]
     if settings.ingress is not None:
         _routes(settings, namespace, settings.ingress, _after(inside, *_present(platform.controller)))

@@ -1,13 +1,22 @@
-"""Observability across one environment: each app's monitoring args, derived from its config."""
+"""Observability across one environment: the platform's and each app's monitoring args, derived from config."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pydantic import ValidationError
 
-from components import AppMonitoringArgs, IngressControllerArgs, LogShippingArgs, MonitoringArgs
+from components import AppMonitoringArgs, IngressControllerArgs, LogShippingArgs, MonitoringArgs, Problem
 
-if TYPE_CHECKING:
-    from .config import AppConfig, StackConfig
+from .model import AppConfig, StackConfig
+
+__all__ = [
+    "app_monitoring_args",
+    "app_monitoring_problems",
+    "ingress_controller_args",
+    "log_shipping_args",
+    "monitoring_args",
+    "scraped_port",
+    "scraped_ports",
+]
 
 
 def app_monitoring_args(app: AppConfig) -> AppMonitoringArgs:
@@ -24,17 +33,23 @@ def app_monitoring_args(app: AppConfig) -> AppMonitoringArgs:
     )
 
 
-def check_monitoring(apps: list[AppConfig], monitoring: MonitoringArgs | None) -> None:
-    """Raise ``ValueError`` for the first app whose monitoring settings cannot apply, naming where it is."""
+def app_monitoring_problems(apps: list[AppConfig], monitoring: MonitoringArgs | None) -> list[Problem]:
+    """Each app whose monitoring settings cannot apply, by key path; never raises."""
+    problems = []
     for index, app in enumerate(apps):
+        where = f"apps[{index}].monitoring"
         if monitoring is None:
             if "monitoring" in app.model_fields_set:
-                raise ValueError(f"apps[{index}].monitoring: needs stackyard:monitoring, which is not set")
+                problems.append(Problem(where, "needs stackyard:monitoring, which is not set"))
             continue
         try:
             app_monitoring_args(app)
-        except ValueError as error:
-            raise ValueError(f"apps[{index}].monitoring: {_first_message(error)}") from None
+        except ValidationError as error:
+            problems += [
+                Problem(where, str(detail["msg"]).removeprefix("Value error, "))
+                for detail in error.errors(include_url=False)
+            ]
+    return problems
 
 
 def log_shipping_args(settings: StackConfig) -> LogShippingArgs:
@@ -66,9 +81,16 @@ def ingress_controller_args(settings: StackConfig) -> IngressControllerArgs:
     return ingress.model_copy(update=update)
 
 
+def scraped_port(app: AppConfig) -> int | None:
+    """The pod port Prometheus scrapes on ``app``: its metrics port, or a PodMonitor's app port; else none."""
+    if app.metrics_port:
+        return app.metrics_port
+    return None if app.service else app.port
+
+
 def scraped_ports(apps: list[AppConfig]) -> set[int]:
-    """The pod ports Prometheus scrapes on the apps: each metrics port, or a PodMonitor's app port."""
-    return {app.metrics_port or app.port for app in apps if app.metrics_port or not app.service}
+    """The pod ports Prometheus scrapes on the apps."""
+    return {port for app in apps if (port := scraped_port(app)) is not None}
 
 
 def monitoring_args(settings: StackConfig) -> MonitoringArgs:
@@ -82,12 +104,3 @@ def monitoring_args(settings: StackConfig) -> MonitoringArgs:
             "api_server": settings.cluster.api_server,
         }
     )
-
-
-def _first_message(error: ValueError) -> str:
-    errors = getattr(error, "errors", None)
-    if callable(errors):
-        details = errors(include_url=False)
-        if details:
-            return str(details[0]["msg"]).removeprefix("Value error, ")
-    return str(error)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pulumi
 from google.protobuf import struct_pb2
+from pulumi.runtime import config as sdk_config
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc
@@ -204,3 +205,24 @@ def unwrap_secret(value: Any) -> tuple[bool, Any]:
     if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
         return True, value.get("value")
     return False, value
+
+
+def project_config(project: str) -> dict[str, str]:
+    """Every ``<project>:*`` config value as a string, keyed without the project, under the CLI or the mocks.
+
+    The SDK offers no public way to list config keys. The CLI passes them in ``PULUMI_CONFIG`` and
+    the mock runtime in a context variable; read both, as ``pulumi.Config`` itself does.
+    """
+    merged: dict[str, Any] = {**sdk_config.get_config_env(), **sdk_config.CONFIG.get()}
+    prefix = f"{project}:"
+    return {key[len(prefix) :]: str(value) for key, value in merged.items() if key.startswith(prefix)}
+
+
+def secret_config_keys(project: str) -> set[str]:
+    """The config keys (without the project) whose values are secrets, under the CLI or the mocks."""
+    keys = {
+        *sdk_config.get_config_secret_keys_env(),
+        *(key for key in sdk_config.CONFIG.get() if sdk_config.is_config_secret(key)),
+    }
+    prefix = f"{project}:"
+    return {key[len(prefix) :] for key in keys if key.startswith(prefix)}

@@ -19,6 +19,9 @@ def public_classes_defined_in_component_modules() -> set[str]:
         if module_info.name.startswith("_") or module_info.name in ("labels", "validation", "provider"):
             continue
         module = importlib.import_module(f"components.{module_info.name}")
+        if module_info.name in ("network_intents", "problems"):  # functions and value types, by their __all__
+            names.update(module.__all__)
+            continue
         for name, value in vars(module).items():
             if name.startswith("_") or not inspect.isclass(value) or value.__module__ != module.__name__:
                 continue

@@ -104,7 +104,6 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
         "/no/such/crds.yaml",
         "stackyard:ingress.gatewayApiCrdsPath: '/no/such/crds.yaml' is not allowed: '/no/such/crds.yaml' does not",
     ),
-    (INGRESS, [], ..., "stackyard:apps[0].route: routes need an ingress controller; set stackyard:ingress"),
     (APPS, [0, "route", "host"], "Shop.Example.com", "stackyard:apps[0].route.host: 'Shop.Example.com' is not allowed"),
     (APPS, [0, "route", "host"], "shop.*.example.com", "stackyard:apps[0].route.host: 'shop.*.example.com'"),
     (APPS, [0, "route", "host"], "10.1.2.3", "stackyard:apps[0].route.host: '10.1.2.3' is not allowed"),
@@ -135,7 +134,6 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
     (MONITORING, ["prometheus", "replicas"], 0, "stackyard:monitoring.prometheus.replicas: 0 is not allowed"),
     (MONITORING, ["chartPath"], "Pulumi.yaml", "stackyard:monitoring.chartPath: 'Pulumi.yaml' is not allowed: 'Pulumi"),
     (MONITORING, ["grafana"], "yes please", "stackyard:monitoring.grafana: 'yes please' is not allowed"),
-    (MONITORING, [], ..., "stackyard:apps[1].monitoring: needs stackyard:monitoring, which is not set"),
     (APPS, [1, "monitoring", "alerts"], {"Oops": {}}, "stackyard:apps[1].monitoring.alerts.Oops (the key): 'Oops'"),
     (APPS, [0, "monitoring"], {"alerts": {"HpaAtMaxReplicas": {}}}, "KubeHpaMaxedOut fires on the same condition"),
     (APPS, [2, "monitoring"], {"interval": "often"}, "stackyard:apps[2].monitoring.interval: 'often'"),
@@ -184,6 +182,49 @@ class TestStackConfigErrors:
         _, error = run_main(config, dev_inputs.secret_keys)
         assert error is not None
         assert [problem.split(":")[1] for problem in error.problems] == ["apps[0].port", "apps[1].image"]
+
+    def test_two_bad_egress_targets_are_two_problems_each_with_its_key_path(self, dev_inputs: StackInputs) -> None:
+        config = with_change(dev_inputs.config, APPS, [0, "egress", 0, "app"], "ghost")
+        config = with_change(config, APPS, [1, "egress", 0], {"app": "frontend", "ports": [{"port": 9999}]})
+        registrations, error = run_main(config, dev_inputs.secret_keys)
+        assert error is not None
+        assert registrations == []
+        assert str(error).splitlines()[0] == "invalid stack configuration (2 problems):"
+        assert error.problems == [
+            "stackyard:apps[0].egress[0]: app 'ghost' does not exist in this environment; "
+            "apps: ['api', 'frontend', 'worker']",
+            "stackyard:apps[1].egress[0]: port 9999 is not a port of app 'frontend' (it listens on 8080), "
+            "so the rule can never match",
+        ]
+
+    def test_a_missing_ingress_controller_is_reported_on_every_routed_app(self, dev_inputs: StackInputs) -> None:
+        _, error = run_main(with_change(dev_inputs.config, INGRESS, [], ...), dev_inputs.secret_keys)
+        assert error is not None
+        assert error.problems == [
+            f"stackyard:apps[{index}].route: routes need an ingress controller, and none is configured"
+            for index in (0, 1)
+        ]
+
+    def test_removing_monitoring_reports_what_depended_on_it(self, dev_inputs: StackInputs) -> None:
+        _, error = run_main(with_change(dev_inputs.config, MONITORING, [], ...), dev_inputs.secret_keys)
+        assert error is not None
+        assert error.problems == [
+            "stackyard:apps[1].monitoring: needs stackyard:monitoring, which is not set",
+            "stackyard:secrets[0].namespace: 'monitoring' is not a namespace stackyard creates; "
+            "use one of ['logging', 'shop-dev']",
+        ]
+
+    def test_checks_of_different_concerns_report_together(self, dev_inputs: StackInputs) -> None:
+        config = with_change(dev_inputs.config, NS, ["quota", "pods"], 5)
+        config = with_change(config, APPS, [0, "egress", 0, "app"], "ghost")
+        config = with_change(config, SECRETS, [0, "namespace"], "kube-system")
+        _, error = run_main(config, dev_inputs.secret_keys)
+        assert error is not None
+        assert [problem.split(": ")[0] for problem in error.problems] == [
+            "stackyard:apps[0].egress[0]",
+            "stackyard:namespace.quota",
+            "stackyard:secrets[0].namespace",
+        ]
 
     def test_rendering_gateway_routes_needs_a_local_gateway_api_install(self) -> None:
         staging = load_stack(ROOT, "staging")

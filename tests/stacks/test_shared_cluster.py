@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from stacks.config import parse_stack_config
 from stacks.errors import ConfigError
+from stacks.loader import parse_stack_config
 from stackyard.cli import main
 from stackyard.render import Rendering, evaluate_stack
 from tests.conftest import ROOT
