@@ -87,7 +87,8 @@ def __getattr__(name: str) -> object:
     if name in _DEPRECATED:
         replacement, removal = _DEPRECATED[name]
         warnings.warn(
-            f"components.{name} is deprecated and goes away in {removal}; use {replacement}",
+            # __name__ is the import the user wrote: stackyard_components from the wheel.
+            f"{__name__}.{name} is deprecated and goes away in {removal}; use {__name__}.{replacement}",
             DeprecationWarning,
             stacklevel=2,
         )
