@@ -31,7 +31,7 @@ from components import (
     MonitoringOptions,
     Route,
 )
-from components._args import Args
+from components._kit.args import Args
 from components.monitoring import POD_SCRAPE_PORTS
 from components.validation import DnsLabel, DnsSubdomain
 from policy.secrets import key_reason, value_reason
