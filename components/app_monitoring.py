@@ -7,7 +7,6 @@ Either one selects exactly the app's pods by its stable selector labels and its 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -15,39 +14,27 @@ from typing import Annotated, Any, Literal
 import pulumi
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
-from pulumi_kubernetes import apiextensions
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from ._args import Args
+from ._kit.args import Args
+from ._kit.children import child_options
+from ._kit.metadata import object_meta
+from ._kit.prometheus import monitor_spec, monitoring_object, rule_groups
+from ._kit.values import Duration, text_matching
 from .validation import DnsLabel, LabelMap, PortName
 
 TYPE_TOKEN = "stackyard:index:AppMonitoring"
-MONITORING_API_VERSION = "monitoring.coreos.com/v1"
 #: The label kube-prometheus-stack's Grafana sidecar looks for (its default ``grafana_dashboard: "1"``).
 DASHBOARD_LABEL = "grafana_dashboard"
 
 Severity = Literal["info", "warning", "critical"]
 AlertName = Literal["PodNotReady", "PodRestarting", "HighErrorRate"]
 
-_DURATION = re.compile(r"^(0|([0-9]+(ms|s|m|h|d|w|y))+)$")
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-
-
-def duration(value: str) -> str:
-    """A Prometheus duration such as ``30s``, ``5m`` or ``1h30m``."""
-    if not _DURATION.match(value):
-        raise ValueError("must be a Prometheus duration such as '30s', '5m' or '1h30m'")
-    return value
-
-
-def metric_name(value: str) -> str:
-    """A Prometheus metric name."""
-    if not _METRIC_NAME.match(value):
-        raise ValueError("must be a Prometheus metric name: letters, digits, '_' and ':', not starting with a digit")
-    return value
-
-
-Duration = Annotated[str, AfterValidator(duration)]
+metric_name = text_matching(
+    r"^[a-zA-Z_:][a-zA-Z0-9_:]*$",
+    "must be a Prometheus metric name: letters, digits, '_' and ':', not starting with a digit",
+)
+#: A Prometheus metric name.
 MetricName = Annotated[str, AfterValidator(metric_name)]
 
 
@@ -217,26 +204,15 @@ class AppMonitoring(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppMonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        depends_on = opts.depends_on if opts is not None else None
-        child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+        child = child_options(self, opts)
         if args.metrics_port_name is not None:
             self._scrape(name, args, args.metrics_port_name, child)
-        apiextensions.CustomResource(
-            f"{name}-rules",
-            api_version=MONITORING_API_VERSION,
-            kind="PrometheusRule",
-            metadata=self._metadata(args, f"{args.app}-alerts"),
-            spec={"groups": [{"name": f"{args.namespace}.{args.app}", "rules": alert_rules(args)}]},
-            opts=child,
-        )
+        rules = rule_groups(f"{args.namespace}.{args.app}", alert_rules(args))
+        monitoring_object(f"{name}-rules", "PrometheusRule", self._metadata(args, f"{args.app}-alerts"), rules, child)
         if args.options.dashboard:
             core.ConfigMap(
                 f"{name}-dashboard",
-                metadata=meta.ObjectMetaArgs(
-                    name=f"{args.app}-dashboard",
-                    namespace=args.namespace,
-                    labels={**args.labels, DASHBOARD_LABEL: "1"},
-                ),
+                metadata=object_meta(f"{args.app}-dashboard", args.namespace, {**args.labels, DASHBOARD_LABEL: "1"}),
                 data={f"{args.namespace}-{args.app}.json": dashboard_json(args)},
                 opts=child,
             )
@@ -247,22 +223,12 @@ class AppMonitoring(pulumi.ComponentResource):
         kind, endpoints_key = (
             ("ServiceMonitor", "endpoints") if args.has_service else ("PodMonitor", "podMetricsEndpoints")
         )
-        apiextensions.CustomResource(
-            f"{name}-{kind.lower()}",
-            api_version=MONITORING_API_VERSION,
-            kind=kind,
-            metadata=self._metadata(args, args.app),
-            spec={
-                "selector": {"matchLabels": dict(args.selector)},
-                "namespaceSelector": {"matchNames": [args.namespace]},
-                endpoints_key: [endpoint],
-            },
-            opts=opts,
-        )
+        spec = monitor_spec(dict(args.selector), args.namespace, [endpoint], endpoints_key)
+        monitoring_object(f"{name}-{kind.lower()}", kind, self._metadata(args, args.app), spec, opts)
 
     @staticmethod
     def _metadata(args: AppMonitoringArgs, name: str) -> meta.ObjectMetaArgs:
-        return meta.ObjectMetaArgs(name=name, namespace=args.namespace, labels=dict(args.labels))
+        return object_meta(name, args.namespace, dict(args.labels))
 
 
 def dashboard_json(args: AppMonitoringArgs) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes.meta.v1 as meta
 from pulumi_kubernetes import apiextensions
 from pydantic import model_validator
 
-from . import labels
-from ._args import Args
-from .routing import CLUSTER_ISSUER_ANNOTATION, GATEWAY_API_VERSION, Hostname, listener_name
+from ._kit.apis import CLUSTER_ISSUER_ANNOTATION, GATEWAY_API_GROUP, GATEWAY_API_VERSION, listener_name
+from ._kit.args import Args
+from ._kit.children import after, child_options, name_output
+from ._kit.metadata import object_meta, standard_labels
+from ._kit.values import Hostname, repeated
 from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber
 
 TYPE_TOKEN = "stackyard:index:AppGateway"
@@ -48,8 +49,7 @@ class AppGatewayArgs(Args):
 
     @model_validator(mode="after")
     def _hosts_unique(self) -> AppGatewayArgs:
-        hosts = [listener.host for listener in self.tls]
-        duplicates = sorted({host for host in hosts if hosts.count(host) > 1})
+        duplicates = repeated(listener.host for listener in self.tls)
         if duplicates:
             raise ValueError(f"tls lists hosts {duplicates} more than once; one listener per host")
         return self
@@ -63,34 +63,23 @@ class AppGateway(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppGatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        depends_on = opts.depends_on if opts is not None else None
         annotations = {CLUSTER_ISSUER_ANNOTATION: args.cluster_issuer} if args.cluster_issuer else None
         gateway = apiextensions.CustomResource(
             name,
             api_version=GATEWAY_API_VERSION,
             kind="Gateway",
-            metadata=meta.ObjectMetaArgs(
-                name=args.name,
-                namespace=args.namespace,
-                annotations=annotations,
-                labels=_labels(args),
-            ),
+            metadata=object_meta(args.name, args.namespace, _labels(args), annotations),
             spec={"gatewayClassName": args.gateway_class, "listeners": _listeners(args)},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=child_options(self, opts),
         )
         if args.tls:
-            _https_redirect(name, args, pulumi.ResourceOptions(parent=self, depends_on=[gateway]))
-        self.gateway_name = gateway.urn.apply(lambda _: args.name)
+            _https_redirect(name, args, after(self, gateway))
+        self.gateway_name = name_output(gateway, args.name)
         self.register_outputs({"gateway_name": self.gateway_name})
 
 
 def _labels(args: AppGatewayArgs) -> dict[str, str]:
-    return labels.recommended_labels(
-        name=args.name,
-        instance=labels.instance_label(args.name, args.namespace),
-        component="gateway",
-        part_of=args.part_of,
-    )
+    return standard_labels(args.name, args.namespace, component="gateway", part_of=args.part_of)
 
 
 def _https_redirect(name: str, args: AppGatewayArgs, opts: pulumi.ResourceOptions) -> apiextensions.CustomResource:
@@ -99,15 +88,11 @@ def _https_redirect(name: str, args: AppGatewayArgs, opts: pulumi.ResourceOption
         f"{name}-https-redirect",
         api_version=GATEWAY_API_VERSION,
         kind="HTTPRoute",
-        metadata=meta.ObjectMetaArgs(
-            name=f"{args.name}-https-redirect",
-            namespace=args.namespace,
-            labels=_labels(args),
-        ),
+        metadata=object_meta(f"{args.name}-https-redirect", args.namespace, _labels(args)),
         spec={
             "parentRefs": [
                 {
-                    "group": "gateway.networking.k8s.io",
+                    "group": GATEWAY_API_GROUP,
                     "kind": "Gateway",
                     "name": args.name,
                     "namespace": args.namespace,

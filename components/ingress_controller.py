@@ -24,14 +24,18 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes.admissionregistration.v1 as admissionregistration
-import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.yaml.v2 as kubernetes_yaml
 from pulumi_kubernetes import apiextensions
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from . import labels
-from ._args import Args
-from .chart import check_local_chart, install_chart
+from ._kit.apis import GATEWAY_API_VERSION, RouteApi
+from ._kit.args import Args
+from ._kit.chart import check_local_chart, install_chart
+from ._kit.children import after, name_output
+from ._kit.metadata import object_meta, standard_labels
+from ._kit.policies import from_anywhere, from_namespaces, platform_policy_spec, tcp, to_namespaces
+from ._kit.resources import ResourceList, Resources
 from .ingress_implementations import (
     GATEWAY_API_CRDS_URL,
     LEGACY_WARNING,
@@ -39,7 +43,6 @@ from .ingress_implementations import (
     ControllerSettings,
     Implementation,
     Profile,
-    RouteApi,
     ServiceType,
     chart_values,
     controller_service_monitor,
@@ -49,19 +52,9 @@ from .ingress_implementations import (
     proxy_name,
     read_gateway_api_crds,
 )
-from .namespace import AppNamespace, AppNamespaceArgs, PodSecurity, namespace_policy, platform_namespace_args
-from .network_policy import (
-    ApiServerAccess,
-    Port,
-    from_anywhere,
-    from_namespaces,
-    platform_policy_spec,
-    to_api_server,
-    to_namespaces,
-)
-from .routing import GATEWAY_API_VERSION
+from .namespace import PodSecurity, namespace_policy, platform_namespace
+from .network_policy import ApiServerAccess, to_api_server
 from .validation import DnsLabel, LabelValue
-from .workload import ResourceList, Resources
 
 TYPE_TOKEN = "stackyard:index:IngressController"
 #: Where a gateway-helm chart folder keeps Envoy Gateway's own CRDs (its ``crds`` subchart).
@@ -217,9 +210,10 @@ class IngressControllerArgs(Args):
             https_redirect=self.https_redirect,
             crd_provider=self.crd_provider,
             service_monitor=self.service_monitor,
-            labels=labels.recommended_labels(
-                name=self.implementation,
-                instance=labels.instance_label(self.effective_release, self.namespace),
+            labels=standard_labels(
+                self.implementation,
+                self.namespace,
+                instance_of=self.effective_release,
                 component="ingress-controller",
                 part_of=self.part_of,
             ),
@@ -239,16 +233,18 @@ class IngressController(pulumi.ComponentResource):
         profile, settings = args.profile, args.settings()
         if profile.legacy:
             pulumi.log.warn(LEGACY_WARNING, resource=self)
-        namespace = AppNamespace(
-            args.namespace, _namespace_args(args, profile), opts=pulumi.ResourceOptions(parent=self)
+        namespace = platform_namespace(
+            self,
+            args.namespace,
+            part_of=args.part_of,
+            pod_security=args.pod_security or profile.pod_security,
+            extra_labels={labels.INGRESS_CONTROLLER: "true"},
         )
         prerequisites: list[pulumi.Resource] = [namespace]
         if settings.serves_gateway and args.install_gateway_api_crds and args.implementation == "traefik":
             prerequisites.append(self._gateway_api_crds(name, args.gateway_api_crds_path))
         if args.implementation == "envoy-gateway":
-            prerequisites += envoy_gateway_certificates(
-                name, settings, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-            )
+            prerequisites += envoy_gateway_certificates(name, settings, after(self, namespace))
             if not args.install_gateway_api_crds:
                 prerequisites.append(self._envoy_gateway_crds(name, args))
         chart = install_chart(
@@ -257,26 +253,24 @@ class IngressController(pulumi.ComponentResource):
             release=args.effective_release,
             namespace=args.namespace,
             values=chart_values(args.implementation, settings),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=prerequisites),
+            opts=after(self, *prerequisites),
             local_path=args.chart_path,
         )
-        if settings.serves_gateway:
-            self._gateway_class(name, args, settings, chart)
+        # The class is the GatewayClass, or the IngressClass inside the chart.
+        route_class = self._gateway_class(name, args, settings, chart) if settings.serves_gateway else chart
         if settings.service_monitor:
-            controller_service_monitor(
-                name, args.implementation, settings, pulumi.ResourceOptions(parent=self, depends_on=[chart])
-            )
-        self._network_policies(name, args, pulumi.ResourceOptions(parent=self, depends_on=[namespace]))
+            controller_service_monitor(name, args.implementation, settings, after(self, chart))
+        self._network_policies(name, args, after(self, namespace))
         self.namespace_name = namespace.namespace_name
-        self.class_name = pulumi.Output.from_input(settings.class_name)
+        self.class_name = name_output(route_class, settings.class_name)
         self.register_outputs({"namespace_name": self.namespace_name, "class_name": self.class_name})
 
     def _network_policies(self, name: str, args: IngressControllerArgs, opts: pulumi.ResourceOptions) -> None:
         """The controller namespace's allow-list, on top of its default-deny and DNS."""
         profile = args.profile
-        ingress = [from_anywhere([Port.tcp(port) for port in profile.entry_ports])]
+        ingress = [from_anywhere(tcp(*profile.entry_ports))]
         if args.service_monitor:
-            ingress.append(from_namespaces([args.monitoring_namespace], [Port.tcp(profile.metrics_port)]))
+            ingress.append(from_namespaces([args.monitoring_namespace], tcp(profile.metrics_port)))
         egress = [to_api_server(args.api_server)]
         if args.backend_namespaces is None:
             egress.append(to_namespaces([]))
@@ -313,7 +307,7 @@ class IngressController(pulumi.ComponentResource):
         if warning := gateway_api_crds_warning(install):
             pulumi.log.warn(warning, resource=self)
         crds = kubernetes_yaml.ConfigGroup(crds_name, objs=list(install.crds), opts=child)
-        after_crds = pulumi.ResourceOptions(parent=self, depends_on=[crds])
+        after_crds = after(self, crds)
         for policy in install.policies:
             logical = f"{name}-{policy['metadata']['name']}"
             if policy["kind"] == "ValidatingAdmissionPolicyBinding":
@@ -328,31 +322,22 @@ class IngressController(pulumi.ComponentResource):
 
     def _gateway_class(
         self, name: str, args: IngressControllerArgs, settings: ControllerSettings, chart: pulumi.Resource
-    ) -> None:
+    ) -> pulumi.Resource:
         spec: dict[str, Any] = {"controllerName": args.profile.controller_name}
         dependencies = [chart]
         if args.implementation == "envoy-gateway":
-            dependencies.append(envoy_proxy(name, settings, pulumi.ResourceOptions(parent=self, depends_on=[chart])))
+            dependencies.append(envoy_proxy(name, settings, after(self, chart)))
             spec["parametersRef"] = {
                 "group": "gateway.envoyproxy.io",
                 "kind": "EnvoyProxy",
                 "name": proxy_name(settings),
                 "namespace": settings.namespace,
             }
-        apiextensions.CustomResource(
+        return apiextensions.CustomResource(
             f"{name}-gateway-class",
             api_version=GATEWAY_API_VERSION,
             kind="GatewayClass",
-            metadata=meta.ObjectMetaArgs(name=settings.class_name, labels=settings.labels),
+            metadata=object_meta(settings.class_name, None, settings.labels),
             spec=spec,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=dependencies),
+            opts=after(self, *dependencies),
         )
-
-
-def _namespace_args(args: IngressControllerArgs, profile: Profile) -> AppNamespaceArgs:
-    return platform_namespace_args(
-        args.namespace,
-        part_of=args.part_of,
-        pod_security=args.pod_security or profile.pod_security,
-        labels={labels.INGRESS_CONTROLLER: "true"},
-    )

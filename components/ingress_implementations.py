@@ -11,16 +11,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
-import pulumi_kubernetes.meta.v1 as meta
 import yaml
 from pulumi_kubernetes import apiextensions
 
-from .chart import HookRequirement, PinnedChart
+from ._kit.apis import GATEWAY_API_GROUP
+from ._kit.apis import RouteApi as RouteApi  # noqa: PLC0414 - was published here
+from ._kit.chart import HookRequirement, PinnedChart
+from ._kit.metadata import object_meta
+from ._kit.prometheus import monitoring_object
+from ._kit.resources import spread_values
 from .namespace import PodSecurity
-from .workload import spread_values
 
 Implementation = Literal["traefik", "envoy-gateway", "ingress-nginx"]
-RouteApi = Literal["ingress", "gateway"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 
 #: The Gateway API release whose standard-channel CRDs stackyard installs for Traefik, whose chart
@@ -30,7 +32,6 @@ GATEWAY_API_CRDS_URL = (
     f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_CRDS_VERSION}/standard-install.yaml"
 )
 
-GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 _BUNDLE_VERSION = f"{GATEWAY_API_GROUP}/bundle-version"
 _CHANNEL = f"{GATEWAY_API_GROUP}/channel"
 
@@ -120,11 +121,12 @@ class Profile:
     default_class: str
     controller_name: str
     """The GatewayClass ``controllerName``; empty where the Gateway API is not served."""
-    http_port: int
-    """The port a Gateway's HTTP listener must use for this controller."""
-    https_port: int
     pod_security: PodSecurity
     serves: tuple[RouteApi, ...]
+    http_port: int = 80
+    """The port a Gateway's HTTP listener must use for this controller: the standard one, unless
+    the controller binds its listeners to its entry points' container ports."""
+    https_port: int = 443
     entry_ports: tuple[int, ...] = ()
     """The container ports that take outside traffic (its Service's targets)."""
     metrics_port: int = 0
@@ -163,6 +165,10 @@ class ControllerSettings:
         return spread_values(pod_labels) if self.replicas >= 2 else []
 
 
+#: Where a controller's pods cannot all pass ``restricted``: enforce ``baseline``, and keep
+#: ``restricted`` for audit and warnings so that every deviation stays visible.
+_BASELINE = PodSecurity(enforce="baseline", audit="restricted", warn="restricted")
+
 PROFILES: dict[str, Profile] = {
     "traefik": Profile(
         chart=PinnedChart(chart="traefik", version="41.6.0", repository="https://traefik.github.io/charts"),
@@ -181,10 +187,8 @@ PROFILES: dict[str, Profile] = {
         chart=PinnedChart(chart="oci://docker.io/envoyproxy/gateway-helm", version="v1.9.1"),
         default_class="envoy-gateway",
         controller_name="gateway.envoyproxy.io/gatewayclass-controller",
-        http_port=80,
-        https_port=443,
         # Its Envoy proxy pods are created by the controller at run time, outside our values.
-        pod_security=PodSecurity(enforce="baseline", audit="restricted", warn="restricted"),
+        pod_security=_BASELINE,
         serves=("gateway",),
         # Its Envoy proxies listen on 10080 and 10443 behind the Gateway's 80 and 443.
         entry_ports=(10080, 10443),
@@ -206,9 +210,7 @@ PROFILES: dict[str, Profile] = {
         ),
         default_class="nginx",
         controller_name="",
-        http_port=80,
-        https_port=443,
-        pod_security=PodSecurity(enforce="baseline", audit="restricted", warn="restricted"),
+        pod_security=_BASELINE,
         serves=("ingress",),
         entry_ports=(80, 443),
         metrics_port=10254,
@@ -311,7 +313,7 @@ def envoy_proxy(name: str, settings: ControllerSettings, opts: pulumi.ResourceOp
         f"{name}-envoy-proxy",
         api_version="gateway.envoyproxy.io/v1alpha1",
         kind="EnvoyProxy",
-        metadata=meta.ObjectMetaArgs(name=proxy_name(settings), namespace=settings.namespace, labels=settings.labels),
+        metadata=object_meta(proxy_name(settings), settings.namespace, settings.labels),
         spec={
             "provider": {
                 "type": "Kubernetes",
@@ -352,16 +354,15 @@ def controller_service_monitor(
     render mode (and in a first ``up``, before the monitoring stack's CRDs exist) cannot tell
     whether the kind is namespaced, and fails. Envoy Gateway's chart ships none at all.
     """
-    return apiextensions.CustomResource(
+    return monitoring_object(
         f"{name}-servicemonitor",
-        api_version="monitoring.coreos.com/v1",
-        kind="ServiceMonitor",
-        metadata=meta.ObjectMetaArgs(name=implementation, namespace=settings.namespace, labels=settings.labels),
-        spec={
+        "ServiceMonitor",
+        object_meta(implementation, settings.namespace, settings.labels),
+        {
             "selector": {"matchLabels": metrics_service_labels(implementation, settings)},
             "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
         },
-        opts=opts,
+        opts,
     )
 
 
@@ -382,7 +383,7 @@ def envoy_gateway_certificates(
             f"{name}-{logical}",
             api_version="cert-manager.io/v1",
             kind=kind,
-            metadata=meta.ObjectMetaArgs(name=object_name, namespace=namespace, labels=settings.labels),
+            metadata=object_meta(object_name, namespace, settings.labels),
             spec=spec,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=after)),
         )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import pulumi
@@ -32,18 +32,20 @@ import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.networking.v1 as networking
 import pulumi_kubernetes.rbac.v1 as rbac
-import yaml
-from pulumi_kubernetes import apiextensions
 from pydantic import AfterValidator, Field, model_validator
 
+from . import fluent_bit_config as fluent_bit
 from . import labels
-from ._args import Args
-from .app_monitoring import MONITORING_API_VERSION
-from .namespace import AppNamespace, PodSecurity, namespace_policy, platform_namespace_args
-from .network_policy import ApiServerAccess, Port, from_namespaces, platform_policy_spec, to_api_server, to_blocks
-from .routing import hostname
+from ._kit.args import Args
+from ._kit.children import after
+from ._kit.metadata import object_meta, standard_labels
+from ._kit.policies import from_namespaces, platform_policy_spec, tcp, to_blocks
+from ._kit.prometheus import monitor_spec, monitoring_object, rule_groups
+from ._kit.resources import ResourceList, Resources, container_resources
+from ._kit.values import Hostname, SecretKeyRef, repeated, text_matching
+from .namespace import PodSecurity, namespace_policy, platform_namespace
+from .network_policy import ApiServerAccess, to_api_server
 from .validation import DnsLabel, DnsSubdomain, ImageReference, LabelValue, PortNumber, image_tag, quantity_value
-from .workload import ResourceList, Resources, SecretKeyRef, container_resources
 
 TYPE_TOKEN = "stackyard:index:LogShipping"
 #: Fluent Bit 5.1.2, the current release; the registry is the project's own.
@@ -60,18 +62,12 @@ OutputType = Literal["stdout", "loki", "opensearch", "elasticsearch", "forward"]
 MultilineLanguage = Literal["java", "python", "go", "ruby"]
 
 _DEFAULT_PORTS = {"loki": 3100, "opensearch": 9200, "elasticsearch": 9200, "forward": 24224}
-_SIZE = re.compile(r"^[0-9]+[KMG]?$")
 
-
-def fluent_size(value: str) -> str:
-    """A Fluent Bit size such as ``512M`` or ``2G``."""
-    if not _SIZE.match(value):
-        raise ValueError("must be a Fluent Bit size: a number with an optional K, M or G suffix, e.g. '512M'")
-    return value
-
-
+fluent_size = text_matching(
+    r"^[0-9]+[KMG]?$", "must be a Fluent Bit size: a number with an optional K, M or G suffix, e.g. '512M'"
+)
+#: A Fluent Bit size such as ``512M`` or ``2G``.
 FluentSize = Annotated[str, AfterValidator(fluent_size)]
-Host = Annotated[str, AfterValidator(hostname)]
 
 
 class LogOutput(Args):
@@ -81,7 +77,7 @@ class LogOutput(Args):
     """``stdout`` (for development), ``loki``, ``opensearch``, ``elasticsearch`` or ``forward``."""
     match: str = Field(default="kube.*", pattern=r"^[A-Za-z0-9_.*-]+$")
     """Which records, by tag. Default: ``kube.*``, every container log."""
-    host: Host | None = None
+    host: Hostname | None = None
     """The backend's host name. Default: none, which only ``stdout`` allows."""
     port: PortNumber | None = None
     """The backend's port. Default: 3100 (loki), 9200 (opensearch, elasticsearch), 24224 (forward)."""
@@ -192,7 +188,7 @@ class LogShippingArgs(Args):
 
     @model_validator(mode="after")
     def _unique_languages(self) -> LogShippingArgs:
-        if len(set(self.multiline_languages)) != len(self.multiline_languages):
+        if repeated(self.multiline_languages):
             raise ValueError(f"multilineLanguages {self.multiline_languages} lists a language more than once")
         return self
 
@@ -222,116 +218,52 @@ def memory_needed(args: LogShippingArgs) -> int:
 def pipeline_config(args: LogShippingArgs) -> dict[str, Any]:
     """The Fluent Bit configuration, in its YAML format, as a mapping."""
     state = args.host_state_path.rstrip("/")
-    filters: list[dict[str, Any]] = []
+    filters: list[fluent_bit.Section] = []
     if args.multiline_languages:
         # The multiline filter must come first, before the kubernetes filter changes the record.
-        filters.append(
-            {
-                "name": "multiline",
-                "match": "kube.*",
-                "multiline.key_content": "log",
-                "multiline.parser": ", ".join(args.multiline_languages),
-                # The records it joins are re-emitted through its own buffer: on disk too, so
-                # backpressure still costs disk rather than logs.
-                "emitter_storage.type": "filesystem",
-                "emitter_mem_buf_limit": f"{EMITTER_BYTES // MIB}M",
-            }
-        )
-    filters.append(
-        {
-            "name": "kubernetes",
-            "match": "kube.*",
-            "kube_tag_prefix": "kube.var.log.containers.",
-            "merge_log": "on" if args.merge_json_logs else "off",
-            "keep_log": "off",
-            "k8s-logging.parser": "on",
-            "k8s-logging.exclude": "on",
-            "labels": "on",
-            "annotations": "off",
-        }
+        filters.append(fluent_bit.multiline_filter(args.multiline_languages, f"{EMITTER_BYTES // MIB}M"))
+    filters.append(fluent_bit.kubernetes_filter(merge_log=args.merge_json_logs))
+    service = fluent_bit.Service(
+        log_level=args.log_level,
+        http_port=HTTP_PORT,
+        storage_path=f"{state}/storage",
+        max_chunks_up=args.storage_max_chunks_up,
+        backlog_mem_limit=args.storage_backlog_mem_limit,
     )
-    return {
-        "service": {
-            "flush": 1,
-            "log_level": args.log_level,
-            "http_server": "on",
-            "http_listen": "0.0.0.0",
-            "http_port": HTTP_PORT,
-            "health_check": "on",
-            "storage.path": f"{state}/storage",
-            "storage.sync": "normal",
-            "storage.checksum": "off",
-            "storage.max_chunks_up": args.storage_max_chunks_up,
-            "storage.backlog.mem_limit": args.storage_backlog_mem_limit,
-            "storage.metrics": "on",
-            # Retries back off exponentially between these bounds (seconds); retry_limit ends them.
-            "scheduler.base": 5,
-            "scheduler.cap": 300,
-        },
-        "pipeline": {
-            "inputs": [
-                {
-                    "name": "tail",
-                    "tag": "kube.*",
-                    "path": POD_LOGS,
-                    "exclude_path": f"/var/log/containers/*_{args.namespace}_*.log",
-                    "multiline.parser": "cri, docker",
-                    "db": f"{state}/tail-positions.db",
-                    # Files the position database has no offset for (written before Fluent Bit first
-                    # ran on the node) are read from their start instead of skipped; known files
-                    # resume where they were.
-                    "read_from_head": "on",
-                    "db.locking": "true",
-                    "skip_long_lines": "on",
-                    "refresh_interval": 10,
-                    "storage.type": "filesystem",
-                }
-            ],
-            "filters": filters,
-            "outputs": [_output(output, index) for index, output in enumerate(args.outputs)],
-        },
-    }
+    tail = fluent_bit.tail_input(
+        path=POD_LOGS, exclude_path=f"/var/log/containers/*_{args.namespace}_*.log", db=f"{state}/tail-positions.db"
+    )
+    outputs = [_output(output, index) for index, output in enumerate(args.outputs)]
+    return fluent_bit.document(service, [tail], filters, outputs)
 
 
-def _output(output: LogOutput, index: int) -> dict[str, Any]:
-    result: dict[str, Any] = {"name": output.type if output.type != "elasticsearch" else "es", "match": output.match}
-    if output.type == "stdout":
-        result["format"] = "json_lines"
-    else:
-        result.update(
-            {
-                "host": output.host,
-                "port": output.port or _DEFAULT_PORTS[output.type],
-                "tls": "on" if output.tls else "off",
-                "tls.verify": "on" if output.tls_verify else "off",
-            }
-        )
-    if output.credentials is not None:
-        result["http_user"] = "${" + _env_name(index, "USERNAME") + "}"
-        result["http_passwd"] = "${" + _env_name(index, "PASSWORD") + "}"
-    if output.type == "loki":
-        stream_labels = output.labels or {
-            "job": "fluent-bit",
-            "namespace": "$kubernetes['namespace_name']",
-            "pod": "$kubernetes['pod_name']",
-            "container": "$kubernetes['container_name']",
-        }
-        result["labels"] = ", ".join(f"{key}={value}" for key, value in sorted(stream_labels.items()))
-        result["line_format"] = "json"
-        if output.tenant_id:
-            result["tenant_id"] = output.tenant_id
-    if output.type in ("opensearch", "elasticsearch"):
-        # replace_dots: Kubernetes label keys (app.kubernetes.io/name) would otherwise clash with
-        # the object mappings that their dots imply, and such documents are rejected.
-        result.update({"index": output.index or "logs", "suppress_type_name": "on", "replace_dots": "on"})
-        # A document id derived from the record: when a chunk is retried after a partial failure,
-        # the documents it already indexed are overwritten, not indexed twice.
-        result["generate_id"] = "on"
-    if output.type == "forward" and output.shared_key is not None:
-        result["shared_key"] = "${" + _env_name(index, "SHARED_KEY") + "}"
-    result["storage.total_limit_size"] = output.total_limit_size
-    result["retry_limit"] = output.retry_limit
-    return result
+#: Loki's stream labels unless an output names its own: the job, and where the record came from.
+DEFAULT_LOKI_LABELS = {
+    "job": "fluent-bit",
+    "namespace": fluent_bit.record_accessor("kubernetes", "namespace_name"),
+    "pod": fluent_bit.record_accessor("kubernetes", "pod_name"),
+    "container": fluent_bit.record_accessor("kubernetes", "container_name"),
+}
+
+
+def _output(output: LogOutput, index: int) -> fluent_bit.Output:
+    credentials = output.credentials is not None
+    return fluent_bit.Output(
+        kind=output.type,
+        match=output.match,
+        total_limit_size=output.total_limit_size,
+        retry_limit=output.retry_limit,
+        host=output.host,
+        port=output.port or _DEFAULT_PORTS.get(output.type),
+        tls=output.tls,
+        tls_verify=output.tls_verify,
+        username_env=_env_name(index, "USERNAME") if credentials else None,
+        password_env=_env_name(index, "PASSWORD") if credentials else None,
+        stream_labels=output.labels or DEFAULT_LOKI_LABELS,
+        tenant_id=output.tenant_id,
+        index=output.index or "logs",
+        shared_key_env=_env_name(index, "SHARED_KEY") if output.shared_key is not None else None,
+    )
 
 
 def _env_name(index: int, what: str) -> str:
@@ -340,7 +272,7 @@ def _env_name(index: int, what: str) -> str:
 
 def render_config(args: LogShippingArgs) -> str:
     """The configuration file's text."""
-    return yaml.safe_dump(pipeline_config(args), sort_keys=False, default_flow_style=False, width=120)
+    return fluent_bit.render(pipeline_config(args))
 
 
 class LogShipping(pulumi.ComponentResource):
@@ -351,23 +283,15 @@ class LogShipping(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LogShippingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        namespace = AppNamespace(
-            args.namespace,
-            platform_namespace_args(
-                args.namespace,
-                part_of=args.part_of,
-                pod_security=args.pod_security,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        namespace = platform_namespace(self, args.namespace, part_of=args.part_of, pod_security=args.pod_security)
+        inside = after(self, namespace)
         metadata = _metadata(args)
         account = core.ServiceAccount(
             name, metadata=metadata("fluent-bit"), automount_service_account_token=True, opts=inside
         )
         role = rbac.ClusterRole(
             name,
-            metadata=meta.ObjectMetaArgs(name=f"{args.namespace}-fluent-bit", labels=_labels(args)),
+            metadata=object_meta(f"{args.namespace}-fluent-bit", None, _labels(args)),
             rules=[
                 rbac.PolicyRuleArgs(api_groups=[""], resources=["pods", "namespaces"], verbs=["get", "list", "watch"])
             ],
@@ -375,12 +299,12 @@ class LogShipping(pulumi.ComponentResource):
         )
         rbac.ClusterRoleBinding(
             name,
-            metadata=meta.ObjectMetaArgs(name=f"{args.namespace}-fluent-bit", labels=_labels(args)),
+            metadata=object_meta(f"{args.namespace}-fluent-bit", None, _labels(args)),
             role_ref=rbac.RoleRefArgs(
                 api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=f"{args.namespace}-fluent-bit"
             ),
             subjects=[rbac.SubjectArgs(kind="ServiceAccount", name="fluent-bit", namespace=args.namespace)],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role, account]),
+            opts=after(self, role, account),
         )
         config_text = render_config(args)
         config_name = f"fluent-bit-config-{hashlib.sha256(config_text.encode()).hexdigest()[:10]}"
@@ -393,11 +317,11 @@ class LogShipping(pulumi.ComponentResource):
         )
         apps.DaemonSet(
             name,
-            metadata=meta.ObjectMetaArgs(
-                name="fluent-bit",
-                namespace=args.namespace,
-                labels=_labels(args),
-                annotations={
+            metadata=object_meta(
+                "fluent-bit",
+                args.namespace,
+                _labels(args),
+                {
                     **scanner_exceptions(args),
                     **labels.policy_exception(
                         "pod-security-restricted",
@@ -407,7 +331,7 @@ class LogShipping(pulumi.ComponentResource):
                 },
             ),
             spec=_daemon_set_spec(args, config_name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, account, config_map]),
+            opts=after(self, namespace, account, config_map),
         )
         core.Service(
             f"{name}-metrics",
@@ -424,28 +348,11 @@ class LogShipping(pulumi.ComponentResource):
             opts=inside,
         )
         if args.service_monitor:
-            apiextensions.CustomResource(
-                f"{name}-service-monitor",
-                api_version=MONITORING_API_VERSION,
-                kind="ServiceMonitor",
-                metadata=metadata("fluent-bit"),
-                spec={
-                    "selector": {"matchLabels": args.selector},
-                    "namespaceSelector": {"matchNames": [args.namespace]},
-                    "endpoints": [{"port": "http-metrics", "path": METRICS_PATH, "interval": "30s"}],
-                },
-                opts=inside,
-            )
-            apiextensions.CustomResource(
-                f"{name}-rules",
-                api_version=MONITORING_API_VERSION,
-                kind="PrometheusRule",
-                metadata=metadata("fluent-bit-alerts"),
-                spec={
-                    "groups": [{"name": f"{args.namespace}.fluent-bit", "rules": shipper_alert_rules(args.namespace)}]
-                },
-                opts=inside,
-            )
+            endpoint = {"port": "http-metrics", "path": METRICS_PATH, "interval": "30s"}
+            spec = monitor_spec(args.selector, args.namespace, [endpoint])
+            monitoring_object(f"{name}-service-monitor", "ServiceMonitor", metadata("fluent-bit"), spec, inside)
+            rules = rule_groups(f"{args.namespace}.fluent-bit", shipper_alert_rules(args.namespace))
+            monitoring_object(f"{name}-rules", "PrometheusRule", metadata("fluent-bit-alerts"), rules, inside)
         namespace_policy(name, args.namespace, "allow-fluent-bit", network_policy(args), inside)
         self.namespace_name = namespace.namespace_name
         self.register_outputs({"namespace_name": self.namespace_name})
@@ -461,9 +368,8 @@ def network_policy(args: LogShippingArgs) -> networking.NetworkPolicySpecArgs:
     for output in args.outputs:
         if output.host is None:
             continue
-        port = Port.tcp(output.port or _DEFAULT_PORTS[output.type])
-        egress.append(to_blocks([_block(output.host)], [port]))
-    ingress = [from_namespaces([args.monitoring_namespace], [Port.tcp(HTTP_PORT)])] if args.service_monitor else []
+        egress.append(to_blocks([_block(output.host)], tcp(output.port or _DEFAULT_PORTS[output.type])))
+    ingress = [from_namespaces([args.monitoring_namespace], tcp(HTTP_PORT))] if args.service_monitor else []
     return platform_policy_spec(ingress=ingress, egress=egress, pods=args.selector)
 
 
@@ -486,25 +392,31 @@ def shipper_alert_rules(namespace: str) -> list[dict[str, Any]]:
     Per output plugin instance (``name``) and pod, so the alert says which backend and which node.
     """
     selector = f'namespace="{namespace}"'
+
+    def rule(alert: str, counter: str, for_duration: str, severity: str, summary: str) -> dict[str, Any]:
+        return {
+            "alert": alert,
+            "expr": f"sum by (namespace, pod, name) (increase({counter}{{{selector}}}[10m])) > 0",
+            "for": for_duration,
+            "labels": {"severity": severity, "app": "fluent-bit"},
+            "annotations": {"summary": summary},
+        }
+
     return [
-        {
-            "alert": "FluentBitDroppingRecords",
-            "expr": f"sum by (namespace, pod, name) (increase({DROPPED}{{{selector}}}[10m])) > 0",
-            "for": "5m",
-            "labels": {"severity": "critical", "app": "fluent-bit"},
-            "annotations": {
-                "summary": "Fluent Bit dropped log records for an output, which are lost: check the backend and buffer."
-            },
-        },
-        {
-            "alert": "FluentBitRetriesFailing",
-            "expr": f"sum by (namespace, pod, name) (increase({RETRIES_FAILED}{{{selector}}}[10m])) > 0",
-            "for": "10m",
-            "labels": {"severity": "warning", "app": "fluent-bit"},
-            "annotations": {
-                "summary": "Fluent Bit gave up retrying chunks for an output: the backend refuses or is unreachable."
-            },
-        },
+        rule(
+            "FluentBitDroppingRecords",
+            DROPPED,
+            "5m",
+            "critical",
+            "Fluent Bit dropped log records for an output, which are lost: check the backend and buffer.",
+        ),
+        rule(
+            "FluentBitRetriesFailing",
+            RETRIES_FAILED,
+            "10m",
+            "warning",
+            "Fluent Bit gave up retrying chunks for an output: the backend refuses or is unreachable.",
+        ),
     ]
 
 
@@ -521,18 +433,14 @@ def scanner_exceptions(args: LogShippingArgs) -> dict[str, str]:
 
 
 def _labels(args: LogShippingArgs) -> dict[str, str]:
-    return labels.recommended_labels(
-        name="fluent-bit",
-        instance=labels.instance_label("fluent-bit", args.namespace),
-        component="log-shipper",
-        part_of=args.part_of,
-        version=image_tag(args.image),
+    return standard_labels(
+        "fluent-bit", args.namespace, component="log-shipper", part_of=args.part_of, version=image_tag(args.image)
     )
 
 
-def _metadata(args: LogShippingArgs) -> Any:
+def _metadata(args: LogShippingArgs) -> Callable[[str], meta.ObjectMetaArgs]:
     def metadata(name: str) -> meta.ObjectMetaArgs:
-        return meta.ObjectMetaArgs(name=name, namespace=args.namespace, labels=_labels(args))
+        return object_meta(name, args.namespace, _labels(args))
 
     return metadata
 

@@ -21,21 +21,15 @@ import pulumi
 import pulumi_kubernetes.networking.v1 as networking
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from ._args import Args
-from .app_monitoring import Duration
-from .chart import HookRequirement, PinnedChart, check_local_chart, install_chart
-from .namespace import AppNamespace, PodSecurity, namespace_policy, platform_namespace_args
-from .network_policy import (
-    ApiServerAccess,
-    Port,
-    from_namespaces,
-    platform_policy_spec,
-    to_api_server,
-    to_blocks,
-    to_namespaces,
-)
+from ._kit.args import Args
+from ._kit.chart import HookRequirement, PinnedChart, check_local_chart, install_chart
+from ._kit.children import after
+from ._kit.policies import from_namespaces, platform_policy_spec, tcp, to_blocks, to_namespaces
+from ._kit.resources import ResourceList, Resources, spread_values
+from ._kit.values import Duration, SecretKeyRef, text_matching
+from .namespace import PodSecurity, namespace_policy, platform_namespace
+from .network_policy import ApiServerAccess, to_api_server
 from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber, Quantity, quantity_value
-from .workload import ResourceList, Resources, SecretKeyRef, spread_values
 
 TYPE_TOKEN = "stackyard:index:Monitoring"
 
@@ -92,13 +86,10 @@ def _as_byte_size(value: int) -> str:
     return "0B"
 
 
-def byte_size(value: str) -> str:
-    """A Prometheus byte size such as ``45GB``."""
-    if not _BYTE_SIZE.match(value):
-        raise ValueError("must be a Prometheus byte size such as '512MB' or '45GB' (units B, KB, MB, GB, TB, PB, EB)")
-    return value
-
-
+byte_size = text_matching(
+    _BYTE_SIZE.pattern, "must be a Prometheus byte size such as '512MB' or '45GB' (units B, KB, MB, GB, TB, PB, EB)"
+)
+#: A Prometheus byte size such as ``45GB``.
 ByteSize = Annotated[str, AfterValidator(byte_size)]
 
 
@@ -382,25 +373,19 @@ class Monitoring(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        namespace = AppNamespace(
-            args.namespace,
-            platform_namespace_args(
-                args.namespace,
-                part_of=args.part_of,
-                pod_security=args.effective_pod_security(),
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+        namespace = platform_namespace(
+            self, args.namespace, part_of=args.part_of, pod_security=args.effective_pod_security()
         )
+        inside = after(self, namespace)
         install_chart(
             f"{name}-chart",
             CHART,
             release=args.release,
             namespace=args.namespace,
             values=chart_values(args),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+            opts=inside,
             local_path=args.chart_path,
         )
-        inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         for policy_name, spec in network_policies(args).items():
             namespace_policy(name, args.namespace, policy_name, spec, inside)
         self.namespace_name = namespace.namespace_name
@@ -418,7 +403,7 @@ NODE_SCRAPE_PORTS = (10250, 9100, 10249, 10259, 10257, 2381)
 def network_policies(args: MonitoringArgs) -> dict[str, networking.NetworkPolicySpecArgs]:
     """The monitoring namespace's allow-list: its pods among themselves and to the API server,
     Prometheus to its scrape targets, Alertmanager to its receivers."""
-    scrape_ports = [Port.tcp(p) for p in sorted({*POD_SCRAPE_PORTS, *args.scrape_ports})]
+    scrape_ports = tcp(*sorted({*POD_SCRAPE_PORTS, *args.scrape_ports}))
     policies = {
         "allow-monitoring": platform_policy_spec(
             ingress=[from_namespaces([args.namespace])],
@@ -427,7 +412,7 @@ def network_policies(args: MonitoringArgs) -> dict[str, networking.NetworkPolicy
         "allow-prometheus-scrapes": platform_policy_spec(
             egress=[
                 to_namespaces([], scrape_ports),
-                to_blocks(list(args.node_cidrs), [Port.tcp(p) for p in sorted(NODE_SCRAPE_PORTS)]),
+                to_blocks(list(args.node_cidrs), tcp(*sorted(NODE_SCRAPE_PORTS))),
             ],
             pods={"app.kubernetes.io/name": "prometheus"},
         ),
@@ -435,7 +420,7 @@ def network_policies(args: MonitoringArgs) -> dict[str, networking.NetworkPolicy
     if args.alertmanager.enabled:
         # Slack, PagerDuty and webhooks are HTTPS endpoints on the internet, named by host.
         policies["allow-alertmanager-receivers"] = platform_policy_spec(
-            egress=[to_blocks(["0.0.0.0/0"], [Port.tcp(443)])], pods={"app.kubernetes.io/name": "alertmanager"}
+            egress=[to_blocks(["0.0.0.0/0"], tcp(443))], pods={"app.kubernetes.io/name": "alertmanager"}
         )
     return policies
 

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.networking.v1 as networking
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from . import labels
-from ._args import Args
-from .network_policy import allow_dns_spec, cidr_block, default_deny_spec
+from ._kit.args import Args
+from ._kit.children import after, name_output
+from ._kit.metadata import managed_by, object_meta
+from ._kit.policies import allow_dns_spec, default_deny_spec
+from ._kit.values import CidrBlock
 from .validation import DnsLabel, LabelMap, LabelValue, Quantity, quantity_value
 
 TYPE_TOKEN = "stackyard:index:AppNamespace"
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
-CidrBlock = Annotated[str, AfterValidator(cidr_block)]
 
 
 def _check_not_above(low_name: str, low: str, high_name: str, high: str) -> None:
@@ -185,24 +187,42 @@ class AppNamespace(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        inside = after(self, namespace)
         if args.quota is not None:
-            _quota(name, args.name, args.quota, pulumi.ResourceOptions(parent=self, depends_on=[namespace]))
+            _quota(name, args.name, args.quota, inside)
         if args.container_defaults is not None:
-            _limit_range(
-                name, args.name, args.container_defaults, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-            )
-        inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+            _limit_range(name, args.name, args.container_defaults, inside)
         if args.default_deny:
             _policy(name, args.name, "default-deny", default_deny_spec(), inside)
         if args.allow_dns:
             _policy(name, args.name, "allow-dns", allow_dns_spec(list(args.dns_cache_cidrs)), inside)
-        self.namespace_name = namespace.metadata.apply(lambda _: args.name)
+        self.namespace_name = name_output(namespace, args.name)
         self.register_outputs({"namespace_name": self.namespace_name})
+
+
+def platform_namespace(
+    owner: pulumi.Resource,
+    name: str,
+    *,
+    part_of: str,
+    pod_security: PodSecurity,
+    extra_labels: dict[str, str] | None = None,
+) -> AppNamespace:
+    """The namespace of a platform service, as a child of the service's component (``owner``).
+
+    Its logical name is the namespace's, so the URNs of the ingress, logging and monitoring
+    namespaces read the same in every stack.
+    """
+    return AppNamespace(
+        name,
+        platform_namespace_args(name, part_of=part_of, pod_security=pod_security, labels=extra_labels),
+        opts=pulumi.ResourceOptions(parent=owner),
+    )
 
 
 def _namespace_labels(args: AppNamespaceArgs) -> dict[str, str]:
     result = dict(args.labels)
-    result.update({"kubernetes.io/metadata.name": args.name, labels.MANAGED_BY_KEY: labels.MANAGED_BY})
+    result.update({"kubernetes.io/metadata.name": args.name, **managed_by()})
     if args.part_of:
         result[labels.PART_OF] = args.part_of
     result.update(args.pod_security.labels())
@@ -216,9 +236,7 @@ def _policy(
 ) -> networking.NetworkPolicy:
     return networking.NetworkPolicy(
         f"{name}-{policy_name}",
-        metadata=meta.ObjectMetaArgs(
-            name=policy_name, namespace=namespace, labels={labels.MANAGED_BY_KEY: labels.MANAGED_BY}
-        ),
+        metadata=object_meta(policy_name, namespace, managed_by()),
         spec=spec,
         opts=opts,
     )
@@ -227,9 +245,7 @@ def _policy(
 def _quota(name: str, namespace: str, quota: Quota, opts: pulumi.ResourceOptions) -> core.ResourceQuota:
     return core.ResourceQuota(
         f"{name}-quota",
-        metadata=meta.ObjectMetaArgs(
-            name="quota", namespace=namespace, labels={labels.MANAGED_BY_KEY: labels.MANAGED_BY}
-        ),
+        metadata=object_meta("quota", namespace, managed_by()),
         spec=core.ResourceQuotaSpecArgs(
             hard={
                 "requests.cpu": quota.requests_cpu,
@@ -251,9 +267,7 @@ def _limit_range(
 ) -> core.LimitRange:
     return core.LimitRange(
         f"{name}-container-defaults",
-        metadata=meta.ObjectMetaArgs(
-            name="container-defaults", namespace=namespace, labels={labels.MANAGED_BY_KEY: labels.MANAGED_BY}
-        ),
+        metadata=object_meta("container-defaults", namespace, managed_by()),
         spec=core.LimitRangeSpecArgs(
             limits=[
                 core.LimitRangeItemArgs(

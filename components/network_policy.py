@@ -7,7 +7,6 @@ YAML config and stay simple to publish to other Pulumi languages.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 import pulumi_kubernetes.meta.v1 as meta
@@ -15,15 +14,13 @@ import pulumi_kubernetes.networking.v1 as networking
 from pydantic import model_validator
 
 from . import labels
-from ._args import Args
+from ._kit.args import Args
+from ._kit.policies import DNS_POD_LABELS as DNS_POD_LABELS  # noqa: PLC0414 - was published here
+from ._kit.policies import namespace_selector, policy_ports, to_blocks
+from ._kit.values import check_cidr
 from .validation import DnsLabel, LabelMap, PortNumber
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
-
-#: Where cluster DNS runs in practically every distribution (CoreDNS and kube-dns alike).
-DNS_NAMESPACE = "kube-system"
-DNS_POD_LABELS = {"k8s-app": "kube-dns"}
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 class Port(Args):
@@ -82,7 +79,7 @@ class EgressRule(Args):
         if self.except_cidrs and self.cidr is None:
             raise ValueError("exceptCidrs only narrows a cidr rule; set cidr")
         if self.cidr is not None:
-            _check_cidr_with_exceptions(self.cidr, self.except_cidrs)
+            check_cidr(self.cidr, self.except_cidrs)
         return self
 
     @classmethod
@@ -148,35 +145,10 @@ def _check_one_target(app: str | None, namespace: str | None, cidr: str | None, 
         raise ValueError("podLabels and app both select pods; use one")
 
 
-def _check_cidr_with_exceptions(cidr: str, exceptions: list[str]) -> None:
-    try:
-        block = ipaddress.ip_network(cidr, strict=True)
-    except ValueError as error:
-        raise ValueError(f"cidr {cidr!r} is not a valid network in CIDR notation ({error})") from None
-    for item in exceptions:
-        try:
-            excluded = ipaddress.ip_network(item, strict=True)
-        except ValueError as error:
-            raise ValueError(f"exceptCidrs entry {item!r} is not a valid network ({error})") from None
-        if excluded.version != block.version or not excluded.subnet_of(block):  # type: ignore[arg-type]
-            raise ValueError(f"exceptCidrs entry {item!r} is not inside cidr {cidr!r}")
-        if excluded == block:
-            raise ValueError(f"exceptCidrs entry {item!r} removes all of cidr {cidr!r}, so the rule matches nothing")
-
-
-def _ports(ports: list[Port]) -> list[networking.NetworkPolicyPortArgs] | None:
-    return [
-        networking.NetworkPolicyPortArgs(port=port.port, protocol=port.protocol, end_port=port.end_port)
-        for port in ports
-    ] or None
-
-
 def _peer(app: str | None, namespace: str | None, pod_labels: dict[str, str]) -> networking.NetworkPolicyPeerArgs:
     pods = {labels.NAME: app} if app is not None else pod_labels
     return networking.NetworkPolicyPeerArgs(
-        namespace_selector=meta.LabelSelectorArgs(match_labels={NAMESPACE_NAME_LABEL: namespace})
-        if namespace is not None
-        else None,
+        namespace_selector=namespace_selector(namespace) if namespace is not None else None,
         pod_selector=meta.LabelSelectorArgs(match_labels=pods) if pods or namespace is None else None,
     )
 
@@ -189,48 +161,14 @@ def compile_egress(rule: EgressRule) -> networking.NetworkPolicyEgressRuleArgs:
         )
     else:
         peer = _peer(rule.app, rule.namespace, rule.pod_labels)
-    return networking.NetworkPolicyEgressRuleArgs(to=[peer], ports=_ports(rule.ports))
+    return networking.NetworkPolicyEgressRuleArgs(to=[peer], ports=policy_ports(rule.ports))
 
 
 def compile_ingress(rule: IngressRule) -> networking.NetworkPolicyIngressRuleArgs:
     """One ingress intent as a NetworkPolicy rule."""
     return networking.NetworkPolicyIngressRuleArgs(
-        from_=[_peer(rule.app, rule.namespace, rule.pod_labels)], ports=_ports(rule.ports)
+        from_=[_peer(rule.app, rule.namespace, rule.pod_labels)], ports=policy_ports(rule.ports)
     )
-
-
-def default_deny_spec() -> networking.NetworkPolicySpecArgs:
-    """Selects every pod and allows nothing, in either direction."""
-    return networking.NetworkPolicySpecArgs(pod_selector=meta.LabelSelectorArgs(), policy_types=["Ingress", "Egress"])
-
-
-def allow_dns_spec(extra_cidrs: list[str] | None = None) -> networking.NetworkPolicySpecArgs:
-    """Lets every pod resolve names through the cluster DNS, and any node-local cache, over UDP and TCP."""
-    caches = [
-        networking.NetworkPolicyPeerArgs(ip_block=networking.IPBlockArgs(cidr=cidr)) for cidr in extra_cidrs or []
-    ]
-    return networking.NetworkPolicySpecArgs(
-        pod_selector=meta.LabelSelectorArgs(),
-        policy_types=["Egress"],
-        egress=[
-            networking.NetworkPolicyEgressRuleArgs(
-                to=[
-                    networking.NetworkPolicyPeerArgs(
-                        namespace_selector=meta.LabelSelectorArgs(match_labels={NAMESPACE_NAME_LABEL: DNS_NAMESPACE}),
-                        pod_selector=meta.LabelSelectorArgs(match_labels=DNS_POD_LABELS),
-                    ),
-                    *caches,
-                ],
-                ports=_ports([Port.udp(53), Port.tcp(53)]),
-            )
-        ],
-    )
-
-
-def cidr_block(value: str) -> str:
-    """A network in CIDR notation, such as ``169.254.20.10/32``."""
-    _check_cidr_with_exceptions(value, [])
-    return value
 
 
 def app_policy_spec(
@@ -261,59 +199,10 @@ class ApiServerAccess(Args):
     @model_validator(mode="after")
     def _valid_blocks(self) -> ApiServerAccess:
         for cidr in self.cidrs:
-            _check_cidr_with_exceptions(cidr, [])
+            check_cidr(cidr)
         return self
-
-
-def platform_policy_spec(
-    *,
-    ingress: list[networking.NetworkPolicyIngressRuleArgs] | None = None,
-    egress: list[networking.NetworkPolicyEgressRuleArgs] | None = None,
-    pods: dict[str, str] | None = None,
-) -> networking.NetworkPolicySpecArgs:
-    """An allow-list for a platform service's pods (``pods``, or every pod of its namespace)."""
-    return networking.NetworkPolicySpecArgs(
-        pod_selector=meta.LabelSelectorArgs(match_labels=pods or None),
-        policy_types=[*(["Ingress"] if ingress is not None else []), *(["Egress"] if egress is not None else [])],
-        ingress=ingress,
-        egress=egress,
-    )
 
 
 def to_api_server(access: ApiServerAccess) -> networking.NetworkPolicyEgressRuleArgs:
     """Egress to the API server."""
     return to_blocks(access.cidrs, [Port.tcp(port) for port in access.ports])
-
-
-def to_blocks(cidrs: list[str], ports: list[Port]) -> networking.NetworkPolicyEgressRuleArgs:
-    """Egress to IP blocks on the given ports."""
-    return networking.NetworkPolicyEgressRuleArgs(
-        to=[networking.NetworkPolicyPeerArgs(ip_block=networking.IPBlockArgs(cidr=cidr)) for cidr in cidrs],
-        ports=_ports(ports),
-    )
-
-
-def to_namespaces(namespaces: list[str], ports: list[Port] | None = None) -> networking.NetworkPolicyEgressRuleArgs:
-    """Egress to every pod of the named namespaces (all namespaces when empty), on ``ports`` or any."""
-    return networking.NetworkPolicyEgressRuleArgs(to=_namespace_peers(namespaces), ports=_ports(ports or []))
-
-
-def from_namespaces(namespaces: list[str], ports: list[Port] | None = None) -> networking.NetworkPolicyIngressRuleArgs:
-    """Ingress from every pod of the named namespaces (all namespaces when empty), on ``ports`` or any."""
-    return networking.NetworkPolicyIngressRuleArgs(from_=_namespace_peers(namespaces), ports=_ports(ports or []))
-
-
-def from_anywhere(ports: list[Port]) -> networking.NetworkPolicyIngressRuleArgs:
-    """Ingress from any address (a public entry point), on ``ports`` only."""
-    return networking.NetworkPolicyIngressRuleArgs(ports=_ports(ports))
-
-
-def _namespace_peers(namespaces: list[str]) -> list[networking.NetworkPolicyPeerArgs]:
-    if not namespaces:
-        return [networking.NetworkPolicyPeerArgs(namespace_selector=meta.LabelSelectorArgs())]
-    return [
-        networking.NetworkPolicyPeerArgs(
-            namespace_selector=meta.LabelSelectorArgs(match_labels={NAMESPACE_NAME_LABEL: namespace})
-        )
-        for namespace in sorted(set(namespaces))
-    ]

@@ -5,7 +5,6 @@ The same :class:`Route` intent renders either way; which one is a per-environmen
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 import pulumi
@@ -14,36 +13,14 @@ import pulumi_kubernetes.networking.v1 as networking
 from pulumi_kubernetes import apiextensions
 from pydantic import AfterValidator, Field, model_validator
 
-from ._args import Args
-from .ingress_implementations import RouteApi
+from ._kit.apis import CLUSTER_ISSUER_ANNOTATION, GATEWAY_API_GROUP, GATEWAY_API_VERSION, RouteApi, listener_name
+from ._kit.args import Args
+from ._kit.children import child_options
+from ._kit.values import Hostname, repeated
+from ._kit.values import hostname as hostname  # noqa: PLC0414 - was published here; tests import it
 from .validation import DnsLabel, DnsSubdomain, LabelMap, PortName, PortNumber
 
 TYPE_TOKEN = "stackyard:index:AppRoute"
-GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
-CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
-
-
-_HOST_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-
-
-def hostname(value: str) -> str:
-    """An RFC 1123 host name, optionally with a leading ``*.`` wildcard label; never an IP."""
-    labels = value.split(".")
-    wildcard = labels[0] == "*"
-    if wildcard:
-        labels = labels[1:]
-    if (
-        len(value) > 253
-        or len(labels) < (2 if wildcard else 1)
-        or not all(len(label) <= 63 and _HOST_LABEL.match(label) for label in labels)
-    ):
-        raise ValueError(
-            "must be a lowercase RFC 1123 host name such as 'shop.example.com'; a wildcard is allowed "
-            "only as the whole first label ('*.example.com')"
-        )
-    if all(label.isdigit() for label in labels):
-        raise ValueError("must be a host name, not an IP address")
-    return value
 
 
 def route_path(value: str) -> str:
@@ -53,13 +30,7 @@ def route_path(value: str) -> str:
     return value
 
 
-Hostname = Annotated[str, AfterValidator(hostname)]
 RoutePath = Annotated[str, AfterValidator(route_path)]
-
-
-def listener_name(host: str) -> str:
-    """The Gateway listener (section) serving HTTPS for a host: ``https-`` and the host with dots as dashes."""
-    return "https-" + host.replace("*", "wildcard").replace(".", "-")
 
 
 class Route(Args):
@@ -79,7 +50,7 @@ class Route(Args):
     def _issuer_needs_secret(self) -> Route:
         if self.cluster_issuer is not None and self.tls_secret is None:
             raise ValueError("clusterIssuer writes the certificate into tlsSecret; set tlsSecret too")
-        if len(set(self.paths)) != len(self.paths):
+        if repeated(self.paths):
             raise ValueError(f"paths {self.paths} lists a path more than once")
         return self
 
@@ -122,8 +93,7 @@ class AppRoute(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppRouteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        depends_on = opts.depends_on if opts is not None else None
-        child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+        child = child_options(self, opts)
         if args.api == "ingress":
             _ingress(name, args, child)
         else:
@@ -169,7 +139,7 @@ def _http_route(name: str, args: AppRouteArgs, opts: pulumi.ResourceOptions) -> 
     # pulumi-kubernetes has no typed classes for Gateway API kinds; the spec is built here and
     # checked in tests against the Gateway API's own CRD schema.
     parent: dict[str, Any] = {
-        "group": "gateway.networking.k8s.io",
+        "group": GATEWAY_API_GROUP,
         "kind": "Gateway",
         "name": args.gateway,
         "namespace": args.namespace,

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import pulumi
 import pulumi_kubernetes.core.v1 as core
-import pulumi_kubernetes.meta.v1 as meta
 from pydantic import ConfigDict, Field, StringConstraints
 
-from . import labels
-from ._args import Args
+from ._kit.args import Args
+from ._kit.children import child_options, name_output
+from ._kit.metadata import object_meta, standard_labels
 from .validation import DnsLabel, DnsSubdomain, LabelValue
 
 TYPE_TOKEN = "stackyard:index:AppSecret"
@@ -42,21 +42,16 @@ class AppSecret(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppSecretArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        depends_on = opts.depends_on if opts is not None else None
         secret = core.Secret(
             name,
-            metadata=meta.ObjectMetaArgs(
-                name=args.name,
-                namespace=args.namespace,
-                labels=labels.recommended_labels(
-                    name=args.name, instance=labels.instance_label(args.name, args.namespace), part_of=args.part_of
-                ),
+            metadata=object_meta(
+                args.name, args.namespace, standard_labels(args.name, args.namespace, part_of=args.part_of)
             ),
             type="Opaque",
             string_data={key: _as_secret(value) for key, value in sorted(args.values.items())},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            opts=child_options(self, opts),
         )
-        self.secret_name = secret.metadata.apply(lambda _: args.name)
+        self.secret_name = name_output(secret, args.name)
         self.register_outputs({"secret_name": self.secret_name})
 
 

@@ -38,31 +38,43 @@ _IMAGE_REF = re.compile(
 _IMAGE_HOST = re.compile(r"^[a-zA-Z0-9.-]+(?::[0-9]+)?/")
 
 
+def _check_name(value: str, pattern: re.Pattern[str], longest: int, rule: str) -> str:
+    """``value`` when it matches ``pattern`` within ``longest`` characters; else ``ValueError(rule)``."""
+    if len(value) > longest or not pattern.match(value):
+        raise ValueError(rule)
+    return value
+
+
 def dns1123_label(value: str) -> str:
     """A DNS-1123 label: namespaces, most object names."""
-    if len(value) > 63 or not _DNS1123_LABEL.match(value):
-        raise ValueError(
-            "must be a DNS-1123 label: at most 63 characters of lowercase a-z, 0-9 and '-', "
-            "starting and ending with an alphanumeric character"
-        )
-    return value
+    return _check_name(
+        value,
+        _DNS1123_LABEL,
+        63,
+        "must be a DNS-1123 label: at most 63 characters of lowercase a-z, 0-9 and '-', "
+        "starting and ending with an alphanumeric character",
+    )
 
 
 def dns1035_label(value: str) -> str:
     """A DNS-1035 label: Service names, which must also start with a letter."""
-    if len(value) > 63 or not _DNS1035_LABEL.match(value):
-        raise ValueError(
-            "must be a DNS-1035 label: at most 63 characters of lowercase a-z, 0-9 and '-', "
-            "starting with a letter and ending with an alphanumeric character"
-        )
-    return value
+    return _check_name(
+        value,
+        _DNS1035_LABEL,
+        63,
+        "must be a DNS-1035 label: at most 63 characters of lowercase a-z, 0-9 and '-', "
+        "starting with a letter and ending with an alphanumeric character",
+    )
 
 
 def dns1123_subdomain(value: str) -> str:
     """A DNS-1123 subdomain: ConfigMap and Secret names, label key prefixes."""
-    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
-        raise ValueError("must be a DNS-1123 subdomain: at most 253 characters of dot-separated DNS-1123 labels")
-    return value
+    return _check_name(
+        value,
+        _DNS1123_SUBDOMAIN,
+        253,
+        "must be a DNS-1123 subdomain: at most 253 characters of dot-separated DNS-1123 labels",
+    )
 
 
 def label_key(value: str) -> str:
@@ -80,12 +92,15 @@ def label_key(value: str) -> str:
 
 def label_value(value: str) -> str:
     """A label value: empty, or at most 63 characters that start and end alphanumeric."""
-    if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
-        raise ValueError(
-            "must be a label value: empty, or at most 63 characters of alphanumerics, '-', '_' "
-            "and '.', starting and ending with an alphanumeric character"
-        )
-    return value
+    if not value:
+        return value
+    return _check_name(
+        value,
+        _LABEL_NAME,
+        63,
+        "must be a label value: empty, or at most 63 characters of alphanumerics, '-', '_' "
+        "and '.', starting and ending with an alphanumeric character",
+    )
 
 
 def labels(value: dict[str, str]) -> dict[str, str]:

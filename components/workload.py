@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes.apps.v1 as apps
@@ -20,7 +19,14 @@ import pulumi_kubernetes.policy.v1 as policy
 from pydantic import Field, field_validator, model_validator
 
 from . import labels
-from ._args import Args
+from ._kit.args import Args
+from ._kit.children import child_options, name_output
+from ._kit.metadata import object_meta, standard_labels
+from ._kit.resources import SPREAD_KEYS, container_resources
+from ._kit.resources import ResourceList as ResourceList  # noqa: PLC0414 - public here, see below
+from ._kit.resources import Resources as Resources  # noqa: PLC0414
+from ._kit.values import SecretKeyRef as SecretKeyRef  # noqa: PLC0414
+from ._kit.values import repeated
 from .network_policy import EgressRule, IngressRule, Port, app_policy_spec
 from .validation import (
     DnsLabel,
@@ -30,51 +36,19 @@ from .validation import (
     LabelValue,
     PortName,
     PortNumber,
-    Quantity,
     ServiceName,
     image_tag,
-    quantity_value,
 )
 
 TYPE_TOKEN = "stackyard:index:App"
+
+# ResourceList, Resources and SecretKeyRef are shared by several components and live in the kit;
+# they were published from here, so they stay importable from here (the ``as`` re-exports them).
 
 #: Where the writable scratch directory is mounted; the root filesystem is read-only.
 TMP_MOUNT_PATH = "/tmp"
 #: Where each Secret named in ``secret_files`` is mounted, as ``<SECRET_FILES_ROOT>/<secret>``.
 SECRET_FILES_ROOT = "/var/run/secrets/stackyard"
-
-
-class ResourceList(Args):
-    """CPU and memory, as Kubernetes quantities."""
-
-    cpu: Quantity
-    """CPU, e.g. ``250m`` or ``1``."""
-    memory: Quantity
-    """Memory, e.g. ``256Mi`` or ``1Gi``."""
-
-
-class Resources(Args):
-    """Container requests and limits. Both are always set: scanners and quotas require them."""
-
-    requests: ResourceList = ResourceList(cpu="100m", memory="128Mi")
-    """What the scheduler reserves. Default: 100m CPU, 128Mi memory."""
-    limits: ResourceList = ResourceList(cpu="500m", memory="256Mi")
-    """The ceiling; memory above it is an OOM kill. Default: 500m CPU, 256Mi memory."""
-
-    def as_dict(self) -> dict[str, dict[str, str]]:
-        """As a container's (or a chart's) ``resources`` mapping."""
-        return {
-            "requests": {"cpu": self.requests.cpu, "memory": self.requests.memory},
-            "limits": {"cpu": self.limits.cpu, "memory": self.limits.memory},
-        }
-
-    @model_validator(mode="after")
-    def _requests_within_limits(self) -> Resources:
-        for key in ("cpu", "memory"):
-            request, limit = getattr(self.requests, key), getattr(self.limits, key)
-            if quantity_value(request) > quantity_value(limit):
-                raise ValueError(f"requests.{key} {request!r} must not exceed limits.{key} {limit!r}")
-        return self
 
 
 class Autoscaling(Args):
@@ -94,15 +68,6 @@ class Autoscaling(Args):
         if self.min_replicas > self.max_replicas:
             raise ValueError(f"minReplicas {self.min_replicas} must not exceed maxReplicas {self.max_replicas}")
         return self
-
-
-class SecretKeyRef(Args):
-    """One key of an existing Secret, exposed to the container as an environment variable."""
-
-    secret: DnsSubdomain
-    """The Secret's name, in the app's namespace."""
-    key: str = Field(pattern=r"^[-._a-zA-Z0-9]{1,253}$")
-    """The key inside the Secret."""
 
 
 class AppArgs(Args):
@@ -171,7 +136,7 @@ class AppArgs(Args):
     @field_validator("secret_files")
     @classmethod
     def _unique_secret_files(cls, value: list[str]) -> list[str]:
-        duplicates = sorted({item for item in value if value.count(item) > 1})
+        duplicates = repeated(value)
         if duplicates:
             raise ValueError(f"lists {duplicates} more than once")
         return value
@@ -230,12 +195,8 @@ class AppArgs(Args):
     @property
     def labels(self) -> dict[str, str]:
         """The recommended labels carried by every object of the app and by its pods."""
-        return labels.recommended_labels(
-            name=self.name,
-            instance=self.instance,
-            component=self.component,
-            part_of=self.part_of,
-            version=image_tag(self.image),
+        return standard_labels(
+            self.name, self.namespace, component=self.component, part_of=self.part_of, version=image_tag(self.image)
         )
 
 
@@ -254,10 +215,7 @@ class App(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        # Deliberate break from "never merge the caller's opts into children": depends_on does not
-        # flow from a component to its children, and the namespace must exist before they do.
-        depends_on = opts.depends_on if opts is not None else None
-        child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+        child = child_options(self, opts)
         account = _service_account(name, args, child)
         env_map = _env_config_map(name, args, child) if args.env else None
         deployment = apps.Deployment(
@@ -268,11 +226,11 @@ class App(pulumi.ComponentResource):
                 child, pulumi.ResourceOptions(depends_on=[account, *([env_map] if env_map else [])])
             ),
         )
-        self.deployment_name = deployment.metadata.apply(lambda _: args.name)
+        self.deployment_name = name_output(deployment, args.name)
         self.service_name = None
         if args.service:
             service = _service(name, args, child)
-            self.service_name = service.metadata.apply(lambda _: args.name)
+            self.service_name = name_output(service, args.name)
         if args.autoscaling is not None:
             _autoscaler(
                 name,
@@ -286,14 +244,8 @@ class App(pulumi.ComponentResource):
         self.register_outputs({"deployment_name": self.deployment_name, "service_name": self.service_name})
 
 
-def container_resources(resources: Resources) -> core.ResourceRequirementsArgs:
-    """A container's requests and limits."""
-    bounds = resources.as_dict()
-    return core.ResourceRequirementsArgs(requests=bounds["requests"], limits=bounds["limits"])
-
-
 def _metadata(args: AppArgs, name: str) -> meta.ObjectMetaArgs:
-    return meta.ObjectMetaArgs(name=name, namespace=args.namespace, labels=args.labels)
+    return object_meta(name, args.namespace, args.labels)
 
 
 def _env_config_map_name(args: AppArgs) -> str:
@@ -376,24 +328,6 @@ def _pod_spec(args: AppArgs, env_map_name: str | None) -> core.PodSpecArgs:
             for topology_key in SPREAD_KEYS
         ],
     )
-
-
-#: What replicas spread over: nodes, and zones where nodes carry the well-known label (a
-#: single-zone cluster ignores that one).
-SPREAD_KEYS = ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
-
-
-def spread_values(pod_labels: dict[str, str]) -> list[dict[str, Any]]:
-    """The apps' topology spread, as plain values for a chart or a custom resource's spec."""
-    return [
-        {
-            "maxSkew": 1,
-            "topologyKey": key,
-            "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": pod_labels},
-        }
-        for key in SPREAD_KEYS
-    ]
 
 
 def _container(args: AppArgs, env_map_name: str | None) -> core.ContainerArgs:

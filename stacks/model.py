@@ -23,7 +23,7 @@ from components import (
     MonitoringOptions,
     Route,
 )
-from components._args import Args
+from components._kit.args import Args
 from components.validation import DnsLabel, DnsSubdomain
 
 __all__ = ["INHERITED_KEYS", "AppConfig", "ClusterNetwork", "SecretSpec", "StackConfig"]

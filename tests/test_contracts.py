@@ -41,6 +41,8 @@ def test_a_deprecated_name_still_works_and_warns(monkeypatch: pytest.MonkeyPatch
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert components.WebApp is components.App  # type: ignore[attr-defined]
-    assert [str(w.message) for w in caught] == ["components.WebApp is deprecated and goes away in 1.0.0; use components.App"]
+    assert [str(w.message) for w in caught] == [
+        "components.WebApp is deprecated and goes away in 1.0.0; use components.App"
+    ]
     with pytest.raises(AttributeError):
         _ = components.NoSuchThing  # type: ignore[attr-defined]

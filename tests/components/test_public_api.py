@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
@@ -22,12 +23,30 @@ def public_classes_defined_in_component_modules() -> set[str]:
         if module_info.name in ("network_intents", "problems"):  # functions and value types, by their __all__
             names.update(module.__all__)
             continue
+        exported = explicit_reexports(inspect.getsource(module))
         for name, value in vars(module).items():
-            if name.startswith("_") or not inspect.isclass(value) or value.__module__ != module.__name__:
+            if name.startswith("_") or not inspect.isclass(value):
+                continue
+            if value.__module__ != module.__name__ and name not in exported:
                 continue
             if issubclass(value, (pulumi.ComponentResource, BaseModel)):
                 names.add(name)
     return names
+
+
+def explicit_reexports(source: str) -> set[str]:
+    """Names a module imports as ``from x import Name as Name``: the typing convention for a re-export.
+
+    Shared value types (``Resources``, ``SecretKeyRef``) live in the private kit and are published
+    from the component module that always published them, this way.
+    """
+    return {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.asname == alias.name
+    }
 
 
 class TestPublicApi:

@@ -1,0 +1,27 @@
+"""Other projects' APIs that several components write to: versions, annotations, naming contracts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+#: The Prometheus Operator's kinds (ServiceMonitor, PodMonitor, PrometheusRule).
+MONITORING_API_VERSION = "monitoring.coreos.com/v1"
+
+#: The Gateway API's standard kinds (GatewayClass, Gateway, HTTPRoute).
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+GATEWAY_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
+
+#: cert-manager's annotation on an Ingress or Gateway: which ClusterIssuer issues its certificates.
+CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
+
+#: How an environment's routes are expressed: Ingress objects, or Gateway API HTTPRoutes.
+RouteApi = Literal["ingress", "gateway"]
+
+
+def listener_name(host: str) -> str:
+    """The Gateway listener (section) serving HTTPS for a host: ``https-`` and the host with dots as dashes.
+
+    The contract between :class:`~components.gateway.AppGateway`, which names its listeners so,
+    and :class:`~components.routing.AppRoute`, whose HTTPRoute attaches to one by that name.
+    """
+    return "https-" + host.replace("*", "wildcard").replace(".", "-")
