@@ -23,6 +23,21 @@ from ._kit.prometheus import monitor_spec, monitoring_object, rule_groups
 from ._kit.values import Duration, text_matching
 from .validation import DnsLabel, LabelMap, PortName
 
+__all__ = [
+    "DASHBOARD_LABEL",
+    "TYPE_TOKEN",
+    "AlertName",
+    "AlertOverride",
+    "AppMonitoring",
+    "AppMonitoringArgs",
+    "MetricName",
+    "MonitoringOptions",
+    "Severity",
+    "alert_rules",
+    "metric_name",
+    "pod_pattern",
+]
+
 TYPE_TOKEN = "stackyard:index:AppMonitoring"
 #: The label kube-prometheus-stack's Grafana sidecar looks for (its default ``grafana_dashboard: "1"``).
 DASHBOARD_LABEL = "grafana_dashboard"
@@ -213,7 +228,7 @@ class AppMonitoring(pulumi.ComponentResource):
             core.ConfigMap(
                 f"{name}-dashboard",
                 metadata=object_meta(f"{args.app}-dashboard", args.namespace, {**args.labels, DASHBOARD_LABEL: "1"}),
-                data={f"{args.namespace}-{args.app}.json": dashboard_json(args)},
+                data={f"{args.namespace}-{args.app}.json": _dashboard_json(args)},
                 opts=child,
             )
         self.register_outputs({})
@@ -231,7 +246,7 @@ class AppMonitoring(pulumi.ComponentResource):
         return object_meta(name, args.namespace, dict(args.labels))
 
 
-def dashboard_json(args: AppMonitoringArgs) -> str:
+def _dashboard_json(args: AppMonitoringArgs) -> str:
     """A small dashboard: pods ready, restarts and, when known, request and 5xx rates."""
     pods = f'namespace="{args.namespace}", pod=~"{pod_pattern(args.app)}"'
     panels = [

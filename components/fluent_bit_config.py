@@ -17,6 +17,26 @@ from typing import Any, Literal
 
 import yaml
 
+__all__ = [
+    "KUBE_TAG",
+    "KUBE_TAG_PREFIX",
+    "Output",
+    "OutputKind",
+    "Section",
+    "Service",
+    "document",
+    "env_reference",
+    "kubernetes_filter",
+    "label_list",
+    "multiline_filter",
+    "output_section",
+    "record_accessor",
+    "render",
+    "service_section",
+    "switch",
+    "tail_input",
+]
+
 #: A plugin section: its keys in the order they are written.
 Section = dict[str, Any]
 OutputKind = Literal["stdout", "loki", "opensearch", "elasticsearch", "forward"]

@@ -15,6 +15,8 @@ from ._kit.metadata import object_meta, standard_labels
 from ._kit.values import Hostname, repeated
 from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber
 
+__all__ = ["TYPE_TOKEN", "AppGateway", "AppGatewayArgs", "TlsListener"]
+
 TYPE_TOKEN = "stackyard:index:AppGateway"
 
 

@@ -56,6 +56,8 @@ from .namespace import PodSecurity, namespace_policy, platform_namespace
 from .network_policy import ApiServerAccess, to_api_server
 from .validation import DnsLabel, LabelValue
 
+__all__ = ["ENVOY_GATEWAY_CRDS", "TYPE_TOKEN", "IngressController", "IngressControllerArgs"]
+
 TYPE_TOKEN = "stackyard:index:IngressController"
 #: Where a gateway-helm chart folder keeps Envoy Gateway's own CRDs (its ``crds`` subchart).
 ENVOY_GATEWAY_CRDS = "charts/crds/crds/generated"

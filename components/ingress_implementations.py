@@ -22,6 +22,26 @@ from ._kit.prometheus import monitoring_object
 from ._kit.resources import spread_values
 from .namespace import PodSecurity
 
+__all__ = [
+    "GATEWAY_API_CRDS_URL",
+    "GATEWAY_API_CRDS_VERSION",
+    "LEGACY_WARNING",
+    "PROFILES",
+    "ControllerSettings",
+    "GatewayApiInstall",
+    "Implementation",
+    "Profile",
+    "RouteApi",
+    "ServiceType",
+    "chart_values",
+    "controller_service_monitor",
+    "envoy_gateway_certificates",
+    "envoy_proxy",
+    "gateway_api_crds_warning",
+    "proxy_name",
+    "read_gateway_api_crds",
+]
+
 Implementation = Literal["traefik", "envoy-gateway", "ingress-nginx"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 
@@ -327,7 +347,7 @@ def envoy_proxy(name: str, settings: ControllerSettings, opts: pulumi.ResourceOp
     )
 
 
-def metrics_service_labels(implementation: str, settings: ControllerSettings) -> dict[str, str]:
+def _metrics_service_labels(implementation: str, settings: ControllerSettings) -> dict[str, str]:
     """The labels of the Service on which each chart serves the controller's ``metrics`` port."""
     release = settings.release
     return {
@@ -359,7 +379,7 @@ def controller_service_monitor(
         "ServiceMonitor",
         object_meta(implementation, settings.namespace, settings.labels),
         {
-            "selector": {"matchLabels": metrics_service_labels(implementation, settings)},
+            "selector": {"matchLabels": _metrics_service_labels(implementation, settings)},
             "endpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
         },
         opts,

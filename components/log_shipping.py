@@ -47,6 +47,36 @@ from .namespace import PodSecurity, namespace_policy, platform_namespace
 from .network_policy import ApiServerAccess, to_api_server
 from .validation import DnsLabel, DnsSubdomain, ImageReference, LabelValue, PortNumber, image_tag, quantity_value
 
+__all__ = [
+    "BASE_BYTES",
+    "CHUNK_BYTES",
+    "CONFIG_DIR",
+    "CONFIG_FILE",
+    "DEFAULT_IMAGE",
+    "DEFAULT_LOKI_LABELS",
+    "DOCKER_CONTAINERS_DIR",
+    "DROPPED",
+    "EMITTER_BYTES",
+    "HTTP_PORT",
+    "LOG_DIR",
+    "METRICS_PATH",
+    "MIB",
+    "POD_LOGS",
+    "RETRIES_FAILED",
+    "TYPE_TOKEN",
+    "FluentSize",
+    "LogOutput",
+    "LogShipping",
+    "LogShippingArgs",
+    "MultilineLanguage",
+    "OutputType",
+    "fluent_size",
+    "memory_needed",
+    "network_policy",
+    "render_config",
+    "shipper_alert_rules",
+]
+
 TYPE_TOKEN = "stackyard:index:LogShipping"
 #: Fluent Bit 5.1.2, the current release; the registry is the project's own.
 DEFAULT_IMAGE = "cr.fluentbit.io/fluent/fluent-bit:5.1.2"
@@ -215,7 +245,7 @@ def memory_needed(args: LogShippingArgs) -> int:
     return args.storage_max_chunks_up * CHUNK_BYTES + backlog + emitter + BASE_BYTES
 
 
-def pipeline_config(args: LogShippingArgs) -> dict[str, Any]:
+def _pipeline_config(args: LogShippingArgs) -> dict[str, Any]:
     """The Fluent Bit configuration, in its YAML format, as a mapping."""
     state = args.host_state_path.rstrip("/")
     filters: list[fluent_bit.Section] = []
@@ -272,7 +302,7 @@ def _env_name(index: int, what: str) -> str:
 
 def render_config(args: LogShippingArgs) -> str:
     """The configuration file's text."""
-    return fluent_bit.render(pipeline_config(args))
+    return fluent_bit.render(_pipeline_config(args))
 
 
 class LogShipping(pulumi.ComponentResource):
@@ -322,7 +352,7 @@ class LogShipping(pulumi.ComponentResource):
                 args.namespace,
                 _labels(args),
                 {
-                    **scanner_exceptions(args),
+                    **_scanner_exceptions(args),
                     **labels.policy_exception(
                         "pod-security-restricted",
                         "reads node log files: read-only hostPath mounts and UID 0, all capabilities dropped; "
@@ -420,7 +450,7 @@ def shipper_alert_rules(namespace: str) -> list[dict[str, Any]]:
     ]
 
 
-def scanner_exceptions(args: LogShippingArgs) -> dict[str, str]:
+def _scanner_exceptions(args: LogShippingArgs) -> dict[str, str]:
     """The checks this DaemonSet fails by necessity, as checkov skip annotations with the reason."""
     reasons = {
         "CKV_K8S_23": "runs as root to read root-owned node log files; all capabilities dropped",

@@ -31,6 +31,28 @@ from .namespace import PodSecurity, namespace_policy, platform_namespace
 from .network_policy import ApiServerAccess, to_api_server
 from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber, Quantity, quantity_value
 
+__all__ = [
+    "ALERTMANAGER_SECRETS_DIR",
+    "CHART",
+    "NODE_SCRAPE_PORTS",
+    "POD_SCRAPE_PORTS",
+    "RETENTION_SHARE",
+    "SELECTOR_KEYS",
+    "TYPE_TOKEN",
+    "AlertmanagerSettings",
+    "ByteSize",
+    "Monitoring",
+    "MonitoringArgs",
+    "PagerDutyReceiver",
+    "PrometheusSettings",
+    "Receiver",
+    "Severity",
+    "SlackReceiver",
+    "WebhookReceiver",
+    "byte_size",
+    "chart_values",
+]
+
 TYPE_TOKEN = "stackyard:index:Monitoring"
 
 CHART = PinnedChart(
@@ -66,7 +88,7 @@ _BYTE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB", "EB")
 RETENTION_SHARE = 0.8
 
 
-def byte_size_value(size: str) -> int:
+def _byte_size_value(size: str) -> int:
     """Bytes in a Prometheus size: its units are powers of 1024 (``1GB`` is 1 GiB)."""
     match = _BYTE_SIZE.match(size)
     assert match is not None
@@ -120,7 +142,7 @@ class PrometheusSettings(Args):
         if self.retention_size is None or self.storage_size is None:
             return self
         limit = _usable_bytes(self.storage_size)
-        if byte_size_value(self.retention_size) > limit:
+        if _byte_size_value(self.retention_size) > limit:
             raise ValueError(
                 f"retentionSize: {self.retention_size!r} leaves too little of storageSize {self.storage_size!r}: at "
                 f"most {RETENTION_SHARE:.0%} of the volume ({_as_byte_size(limit)}) may hold blocks, since compaction "
@@ -386,7 +408,7 @@ class Monitoring(pulumi.ComponentResource):
             opts=inside,
             local_path=args.chart_path,
         )
-        for policy_name, spec in network_policies(args).items():
+        for policy_name, spec in _network_policies(args).items():
             namespace_policy(name, args.namespace, policy_name, spec, inside)
         self.namespace_name = namespace.namespace_name
         self.register_outputs({"namespace_name": self.namespace_name})
@@ -400,7 +422,7 @@ POD_SCRAPE_PORTS = (8080, 9100, 2020, 9153, 10254, 19001, 3000)
 NODE_SCRAPE_PORTS = (10250, 9100, 10249, 10259, 10257, 2381)
 
 
-def network_policies(args: MonitoringArgs) -> dict[str, networking.NetworkPolicySpecArgs]:
+def _network_policies(args: MonitoringArgs) -> dict[str, networking.NetworkPolicySpecArgs]:
     """The monitoring namespace's allow-list: its pods among themselves and to the API server,
     Prometheus to its scrape targets, Alertmanager to its receivers."""
     scrape_ports = tcp(*sorted({*POD_SCRAPE_PORTS, *args.scrape_ports}))
@@ -425,14 +447,14 @@ def network_policies(args: MonitoringArgs) -> dict[str, networking.NetworkPolicy
     return policies
 
 
-def fullname(release: str) -> str:
+def _fullname(release: str) -> str:
     """The chart's ``kube-prometheus-stack.fullname``: the release, unless it lacks the chart's name."""
     return release if CHART.chart in release else f"{release}-{CHART.chart}"[:26].rstrip("-")
 
 
 def _operated_labels(args: MonitoringArgs, component: str) -> dict[str, str]:
     """The labels the operator puts on the pods of the chart's Prometheus or Alertmanager."""
-    return {"app.kubernetes.io/name": component, "app.kubernetes.io/instance": f"{fullname(args.release)}-{component}"}
+    return {"app.kubernetes.io/name": component, "app.kubernetes.io/instance": f"{_fullname(args.release)}-{component}"}
 
 
 def _alertmanager_values(args: MonitoringArgs) -> dict[str, Any]:

@@ -18,6 +18,19 @@ from ._kit.policies import allow_dns_spec, default_deny_spec
 from ._kit.values import CidrBlock
 from .validation import DnsLabel, LabelMap, LabelValue, Quantity, quantity_value
 
+__all__ = [
+    "TYPE_TOKEN",
+    "AppNamespace",
+    "AppNamespaceArgs",
+    "ComputeQuota",
+    "ContainerDefaults",
+    "PodSecurity",
+    "PodSecurityLevel",
+    "Quota",
+    "namespace_policy",
+    "platform_namespace",
+]
+
 TYPE_TOKEN = "stackyard:index:AppNamespace"
 
 PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
@@ -141,7 +154,7 @@ class AppNamespaceArgs(Args):
     link-local ``169.254.20.10/32``, which the cluster-DNS pod selector does not cover. Default: none."""
 
 
-def platform_namespace_args(
+def _platform_namespace_args(
     name: str, *, part_of: str, pod_security: PodSecurity, labels: dict[str, str] | None = None
 ) -> AppNamespaceArgs:
     """A namespace for a platform service (ingress, logs, monitoring) that brings its own workloads.
@@ -215,7 +228,7 @@ def platform_namespace(
     """
     return AppNamespace(
         name,
-        platform_namespace_args(name, part_of=part_of, pod_security=pod_security, labels=extra_labels),
+        _platform_namespace_args(name, part_of=part_of, pod_security=pod_security, labels=extra_labels),
         opts=pulumi.ResourceOptions(parent=owner),
     )
 

@@ -20,6 +20,19 @@ from ._kit.policies import namespace_selector, policy_ports, to_blocks
 from ._kit.values import check_cidr
 from .validation import DnsLabel, LabelMap, PortNumber
 
+__all__ = [
+    "DNS_POD_LABELS",
+    "ApiServerAccess",
+    "EgressRule",
+    "IngressRule",
+    "Port",
+    "Protocol",
+    "app_policy_spec",
+    "compile_egress",
+    "compile_ingress",
+    "to_api_server",
+]
+
 Protocol = Literal["TCP", "UDP", "SCTP"]
 
 

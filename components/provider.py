@@ -16,6 +16,18 @@ import pulumi
 
 from . import namespace, workload
 
+__all__ = [
+    "PACKAGE_NAME",
+    "PUBLISHED",
+    "App",
+    "AppInputs",
+    "AppNamespace",
+    "AutoscalingInputs",
+    "NamespaceInputs",
+    "ResourceListInputs",
+    "ResourcesInputs",
+]
+
 #: The Pulumi package name other languages add (``pulumi package add``); it prefixes every type token.
 PACKAGE_NAME = "stackyard"
 

@@ -20,17 +20,19 @@ from ._kit.values import Hostname, repeated
 from ._kit.values import hostname as hostname  # noqa: PLC0414 - was published here; tests import it
 from .validation import DnsLabel, DnsSubdomain, LabelMap, PortName, PortNumber
 
+__all__ = ["TYPE_TOKEN", "AppRoute", "AppRouteArgs", "Route", "RoutePath", "hostname"]
+
 TYPE_TOKEN = "stackyard:index:AppRoute"
 
 
-def route_path(value: str) -> str:
+def _route_path(value: str) -> str:
     """An absolute URL path prefix."""
     if not value.startswith("/") or any(c in value for c in " ?#\t\n"):
         raise ValueError("must be an absolute path prefix such as '/' or '/api', without spaces, '?' or '#'")
     return value
 
 
-RoutePath = Annotated[str, AfterValidator(route_path)]
+RoutePath = Annotated[str, AfterValidator(_route_path)]
 
 
 class Route(Args):

@@ -13,6 +13,8 @@ from ._kit.children import child_options, name_output
 from ._kit.metadata import object_meta, standard_labels
 from .validation import DnsLabel, DnsSubdomain, LabelValue
 
+__all__ = ["TYPE_TOKEN", "AppSecret", "AppSecretArgs", "SecretKey"]
+
 TYPE_TOKEN = "stackyard:index:AppSecret"
 
 SecretKey = Annotated[str, StringConstraints(pattern=r"^[-._a-zA-Z0-9]{1,253}$")]

@@ -40,6 +40,18 @@ from .validation import (
     image_tag,
 )
 
+__all__ = [
+    "SECRET_FILES_ROOT",
+    "TMP_MOUNT_PATH",
+    "TYPE_TOKEN",
+    "App",
+    "AppArgs",
+    "Autoscaling",
+    "ResourceList",
+    "Resources",
+    "SecretKeyRef",
+]
+
 TYPE_TOKEN = "stackyard:index:App"
 
 # ResourceList, Resources and SecretKeyRef are shared by several components and live in the kit;

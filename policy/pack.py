@@ -23,6 +23,8 @@ from pulumi_policy.secret import Secret
 
 from .rules import RULES, SECRET_SENTINEL, Manifest, Rule, exception_reason
 
+__all__ = ["CHART_TYPE", "MANAGED_BY", "plain", "policies"]
+
 MANAGED_BY = ("app.kubernetes.io/managed-by", "stackyard")
 _LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
 
@@ -38,7 +40,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def is_judged(resource_type: str, manifest: Manifest) -> bool:
+def _is_judged(resource_type: str, manifest: Manifest) -> bool:
     """Kubernetes objects that stackyard manages; providers, charts and chart children are not judged."""
     if not resource_type.startswith("kubernetes:") or resource_type.startswith(
         ("kubernetes:helm.sh", "kubernetes:yaml")
@@ -62,7 +64,7 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             for message in chart_check(manifest):
                 report_violation(message, None)
             return
-        if not is_judged(args.resource_type, manifest) or exception_reason(manifest, rule.name):
+        if not _is_judged(args.resource_type, manifest) or exception_reason(manifest, rule.name):
             return
         for message in check(manifest):
             report_violation(message, None)
@@ -81,7 +83,7 @@ def _stack_policy(rule: Rule) -> StackValidationPolicy:
         urns: dict[int, str] = {}
         for resource in args.resources:
             manifest = plain(resource.props)
-            if is_judged(resource.resource_type, manifest):
+            if _is_judged(resource.resource_type, manifest):
                 urns[id(manifest)] = resource.urn
                 manifests.append(manifest)
         for manifest, message in check(manifests):

@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["PodSecurityViolation", "pod_spec_of", "restricted_violations", "violations_at"]
+
 #: Kinds whose pod template lives at ``spec.template.spec``.
 _TEMPLATED_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"})
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")

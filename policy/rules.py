@@ -15,6 +15,33 @@ from typing import Any, Literal
 from .pod_security import pod_spec_of, restricted_violations
 from .secrets import secret_reason
 
+__all__ = [
+    "EXCEPTION_PREFIX",
+    "HIGH_AVAILABILITY_LABEL",
+    "INGRESS_CONTROLLER_LABEL",
+    "RULES",
+    "SECRET_SENTINEL",
+    "ChartCheck",
+    "Finding",
+    "Level",
+    "Manifest",
+    "ResourceCheck",
+    "Rule",
+    "Severity",
+    "StackCheck",
+    "check_default_deny",
+    "check_disruption_budgets",
+    "check_env_secrets",
+    "check_high_availability",
+    "check_image_pinned",
+    "check_load_balancers",
+    "check_pod_security",
+    "check_requests_and_limits",
+    "evaluate",
+    "evaluate_charts",
+    "exception_reason",
+]
+
 Manifest = Mapping[str, Any]
 Level = Literal["mandatory", "advisory"]
 Severity = Literal["low", "medium", "high", "critical"]
@@ -132,7 +159,7 @@ def check_env_secrets(manifest: Manifest) -> list[str]:
     return problems
 
 
-def check_plain_data_secrets(manifest: Manifest) -> list[str]:
+def _check_plain_data_secrets(manifest: Manifest) -> list[str]:
     """No secret in a ConfigMap's data (env files, config files) or in an annotation, where it is plain text."""
     places: list[tuple[str, str, object]] = []
     template = ((manifest.get("spec") or {}).get("template") or {}).get("metadata") or {}
@@ -144,7 +171,7 @@ def check_plain_data_secrets(manifest: Manifest) -> list[str]:
     return _judge_places(places)
 
 
-def check_chart_values(chart: Mapping[str, Any]) -> list[str]:
+def _check_chart_values(chart: Mapping[str, Any]) -> list[str]:
     """No secret among the values passed to a chart, which any reader of the release can see."""
     places: list[tuple[str, str, object]] = []
     pending: list[tuple[str, str, object]] = [("values", "values", chart.get("values") or {})]
@@ -301,8 +328,8 @@ RULES: tuple[Rule, ...] = (
         "No secret in ConfigMap data, annotations or chart values, where it is plain text.",
         "mandatory",
         "critical",
-        resource_check=check_plain_data_secrets,
-        chart_check=check_chart_values,
+        resource_check=_check_plain_data_secrets,
+        chart_check=_check_chart_values,
     ),
     Rule(
         "high-availability",

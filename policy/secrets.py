@@ -22,6 +22,8 @@ import math
 import re
 from collections import Counter
 
+__all__ = ["entropy", "key_reason", "secret_reason", "value_reason", "words"]
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 # "secrets" (plural) is left out: as a key it lists Secrets by name (alertmanagerSpec.secrets,
@@ -67,12 +69,12 @@ def key_reason(key: str) -> str | None:
         return None
     if tokens[0] in _REFERENCE_STARTS or (len(tokens) > 1 and tokens[-1] in _SETTING_ENDINGS):
         return None
-    if len(tokens) > 1 and tokens[-1] in _REFERENCE_ENDINGS and not pair_at_end(tokens):
+    if len(tokens) > 1 and tokens[-1] in _REFERENCE_ENDINGS and not _pair_at_end(tokens):
         return None
     return f"its name says {found or ' '.join(pair or ())!r}"
 
 
-def pair_at_end(tokens: list[str]) -> bool:
+def _pair_at_end(tokens: list[str]) -> bool:
     """``apiKey`` and ``SECRET_KEY`` end in a secret pair (a secret), ``passwordKey`` in a reference word."""
     return len(tokens) >= 2 and (tokens[-2], tokens[-1]) in _SECRET_PAIRS
 

@@ -14,6 +14,8 @@ from decimal import Decimal
 from components import AppArgs, Quota
 from components.validation import quantity_value
 
+__all__ = ["ROLLOUT_SURGE", "peak_pods", "quota_shortfalls"]
+
 #: The Deployment's rolling update surges by 25% of its replicas, rounded up.
 ROLLOUT_SURGE = 0.25
 

@@ -16,7 +16,17 @@ from .capacity import quota_shortfalls
 from .model import StackConfig
 from .observability import app_monitoring_problems, scraped_port
 
-__all__ = ["CHECKS", "stack_problems"]
+__all__ = [
+    "CHECKS",
+    "environment_or_platform",
+    "monitoring_applies",
+    "network_intents_resolve",
+    "quota_fits_the_apps",
+    "rendering_has_a_local_gateway_api_install",
+    "secrets_in_known_namespaces",
+    "shared_platform_scrapes_the_apps",
+    "stack_problems",
+]
 
 
 def stack_problems(settings: StackConfig) -> list[Problem]:

@@ -29,6 +29,8 @@ from .loader import EnvironmentConfig
 from .model import AppConfig, SecretSpec, StackConfig
 from .observability import app_monitoring_args, ingress_controller_args, log_shipping_args, monitoring_args
 
+__all__ = ["GATEWAY_NAME", "Platform", "build_environment"]
+
 #: The name of each environment's Gateway, when routes use the Gateway API.
 GATEWAY_NAME = "public"
 

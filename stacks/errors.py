@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import pulumi
 
+__all__ = ["ConfigError"]
+
 
 class ConfigError(pulumi.RunError):
     """The stack config is invalid. ``problems`` holds one line per problem, each naming its key path.

@@ -15,3 +15,5 @@ modules themselves (``from ._kit.children import child_options``); this package 
 - :mod:`.prometheus`: Prometheus Operator objects (monitors, rule groups).
 - :mod:`.chart`: pinned Helm charts, installed without hooks.
 """
+
+__all__: list[str] = []

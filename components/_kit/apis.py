@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
+__all__ = [
+    "CLUSTER_ISSUER_ANNOTATION",
+    "GATEWAY_API_GROUP",
+    "GATEWAY_API_VERSION",
+    "MONITORING_API_VERSION",
+    "RouteApi",
+    "listener_name",
+]
+
 #: The Prometheus Operator's kinds (ServiceMonitor, PodMonitor, PrometheusRule).
 MONITORING_API_VERSION = "monitoring.coreos.com/v1"
 

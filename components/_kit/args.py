@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+__all__ = ["Args"]
+
 
 class Args(BaseModel):
     """Frozen, keyword-only, unknown keys rejected; camelCase aliases, snake_case attribute names."""

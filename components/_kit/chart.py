@@ -18,6 +18,18 @@ import pulumi
 import pulumi_kubernetes.helm.v4 as helm
 import yaml
 
+__all__ = [
+    "ChartMetadata",
+    "HookRequirement",
+    "PinnedChart",
+    "check_hook_requirements",
+    "check_local_chart",
+    "install_chart",
+    "local_chart_warning",
+    "pinned_name",
+    "read_chart_metadata",
+]
+
 
 @dataclass(frozen=True)
 class HookRequirement:
@@ -42,7 +54,7 @@ class PinnedChart:
     hook_requirements: tuple[HookRequirement, ...] = field(default=())
 
 
-def value_at(values: Mapping[str, Any], path: str) -> object:
+def _value_at(values: Mapping[str, Any], path: str) -> object:
     """The value at a dotted path, or ``None`` when any step is missing."""
     current: object = values
     for step in path.split("."):
@@ -55,10 +67,10 @@ def value_at(values: Mapping[str, Any], path: str) -> object:
 def check_hook_requirements(pinned: PinnedChart, values: Mapping[str, Any]) -> None:
     """Raise ``ValueError`` naming each value that would depend on a hook ``helm.v4.Chart`` drops."""
     problems = [
-        f"{requirement.path} must be {requirement.value!r} (found {value_at(values, requirement.path)!r}): "
+        f"{requirement.path} must be {requirement.value!r} (found {_value_at(values, requirement.path)!r}): "
         f"{requirement.reason}"
         for requirement in pinned.hook_requirements
-        if value_at(values, requirement.path) != requirement.value
+        if _value_at(values, requirement.path) != requirement.value
     ]
     if problems:
         raise ValueError(f"chart {pinned.chart} {pinned.version}: " + "; ".join(problems))

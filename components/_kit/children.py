@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
+__all__ = ["after", "child_options", "name_output"]
+
 
 def child_options(parent: pulumi.Resource, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
     """Children parented to ``parent`` that also wait for what the caller made ``parent`` wait for."""

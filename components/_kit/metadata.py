@@ -6,6 +6,8 @@ import pulumi_kubernetes.meta.v1 as meta
 
 from .. import labels
 
+__all__ = ["managed_by", "object_meta", "standard_labels"]
+
 
 def standard_labels(
     name: str, namespace: str, *, instance_of: str = "", component: str = "", part_of: str = "", version: str = ""

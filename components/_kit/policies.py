@@ -13,6 +13,24 @@ from typing import Protocol
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.networking.v1 as networking
 
+__all__ = [
+    "DNS_NAMESPACE",
+    "DNS_POD_LABELS",
+    "NAMESPACE_NAME_LABEL",
+    "PortLike",
+    "PortSpec",
+    "allow_dns_spec",
+    "default_deny_spec",
+    "from_anywhere",
+    "from_namespaces",
+    "namespace_selector",
+    "platform_policy_spec",
+    "policy_ports",
+    "tcp",
+    "to_blocks",
+    "to_namespaces",
+]
+
 #: Where cluster DNS runs in practically every distribution (CoreDNS and kube-dns alike).
 DNS_NAMESPACE = "kube-system"
 DNS_POD_LABELS = {"k8s-app": "kube-dns"}

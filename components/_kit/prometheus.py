@@ -14,6 +14,8 @@ from pulumi_kubernetes import apiextensions
 
 from .apis import MONITORING_API_VERSION
 
+__all__ = ["monitor_spec", "monitoring_object", "rule_groups"]
+
 
 def monitoring_object(
     logical_name: str, kind: str, metadata: meta.ObjectMetaArgs, spec: dict[str, Any], opts: pulumi.ResourceOptions

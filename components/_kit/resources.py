@@ -10,6 +10,8 @@ from pydantic import model_validator
 from ..validation import Quantity, quantity_value
 from .args import Args
 
+__all__ = ["SPREAD_KEYS", "ResourceList", "Resources", "container_resources", "spread_values"]
+
 
 class ResourceList(Args):
     """CPU and memory, as Kubernetes quantities."""

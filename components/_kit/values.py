@@ -16,6 +16,18 @@ from pydantic import AfterValidator, Field
 from ..validation import DnsSubdomain
 from .args import Args
 
+__all__ = [
+    "CidrBlock",
+    "Duration",
+    "Hostname",
+    "SecretKeyRef",
+    "check_cidr",
+    "duration",
+    "hostname",
+    "repeated",
+    "text_matching",
+]
+
 
 def text_matching(pattern: str, message: str) -> Callable[[str], str]:
     """A checker of text that must match ``pattern`` in full; ``message`` says what is allowed."""
@@ -79,13 +91,13 @@ def check_cidr(cidr: str, exceptions: Sequence[str] = ()) -> None:
             raise ValueError(f"exceptCidrs entry {item!r} removes all of cidr {cidr!r}, so the rule matches nothing")
 
 
-def cidr_block(value: str) -> str:
+def _cidr_block(value: str) -> str:
     """A network in CIDR notation, such as ``169.254.20.10/32``."""
     check_cidr(value)
     return value
 
 
-CidrBlock = Annotated[str, AfterValidator(cidr_block)]
+CidrBlock = Annotated[str, AfterValidator(_cidr_block)]
 
 
 def repeated(items: Iterable[str]) -> list[str]:
