@@ -31,11 +31,11 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from . import labels
 from ._kit.apis import GATEWAY_API_VERSION, RouteApi
 from ._kit.args import Args
-from ._kit.chart import check_local_chart, install_chart
 from ._kit.children import after, name_output
 from ._kit.metadata import object_meta, standard_labels
 from ._kit.policies import from_anywhere, from_namespaces, platform_policy_spec, tcp, to_namespaces
 from ._kit.resources import ResourceList, Resources
+from .chart import check_local_chart, install_chart
 from .ingress_implementations import (
     GATEWAY_API_CRDS_URL,
     LEGACY_WARNING,

@@ -16,10 +16,10 @@ from pulumi_kubernetes import apiextensions
 
 from ._kit.apis import GATEWAY_API_GROUP
 from ._kit.apis import RouteApi as RouteApi  # noqa: PLC0414 - was published here
-from ._kit.chart import HookRequirement, PinnedChart
 from ._kit.metadata import object_meta
 from ._kit.prometheus import monitoring_object
 from ._kit.resources import spread_values
+from .chart import HookRequirement, PinnedChart
 from .namespace import PodSecurity
 
 __all__ = [

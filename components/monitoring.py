@@ -22,11 +22,11 @@ import pulumi_kubernetes.networking.v1 as networking
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from ._kit.args import Args
-from ._kit.chart import HookRequirement, PinnedChart, check_local_chart, install_chart
 from ._kit.children import after
 from ._kit.policies import from_namespaces, platform_policy_spec, tcp, to_blocks, to_namespaces
 from ._kit.resources import ResourceList, Resources, spread_values
 from ._kit.values import Duration, SecretKeyRef, text_matching
+from .chart import HookRequirement, PinnedChart, check_local_chart, install_chart
 from .namespace import PodSecurity, namespace_policy, platform_namespace
 from .network_policy import ApiServerAccess, to_api_server
 from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber, Quantity, quantity_value

@@ -67,18 +67,26 @@ class Port(Args):
         return self.port <= port <= (self.end_port or self.port)
 
 
-class EgressRule(Args):
+class _PodPeer(Args):
+    """The pods at the far end of a rule: another app, or pods of a namespace. Each rule says
+    what ``app`` means for it, and adds its own fields after these."""
+
+    app: DnsLabel | None = None
+    """Another app, by name. Default: none."""
+    namespace: DnsLabel | None = None
+    """Pods in this namespace (narrowed by ``podLabels`` or ``app`` when given). Default: the app's own
+    namespace for ``app``; otherwise unset."""
+    pod_labels: LabelMap = {}
+    """With ``namespace``: only pods with these labels. Default: every pod of the namespace."""
+
+
+class EgressRule(_PodPeer):
     """Traffic an app may send. Exactly one target: ``app``, ``namespace`` or ``cidr``."""
 
     app: DnsLabel | None = None
     """Another app, by name; in ``namespace`` when that is set, else in the same namespace. In the
     same environment the target's ingress is opened to match and ``ports`` defaults to its port.
     Default: none; set exactly one of ``app``, ``namespace`` or ``cidr``."""
-    namespace: DnsLabel | None = None
-    """Pods in this namespace (narrowed by ``podLabels`` or ``app`` when given). Default: the app's own
-    namespace for ``app``; otherwise unset."""
-    pod_labels: LabelMap = {}
-    """With ``namespace``: only pods with these labels. Default: every pod of the namespace."""
     cidr: str | None = None
     """An IP block outside the cluster, e.g. ``10.20.0.0/16``. Default: none."""
     except_cidrs: list[str] = []
@@ -115,17 +123,12 @@ class EgressRule(Args):
         return cls(namespace=namespace, pod_labels=pod_labels or {}, ports=ports or [])
 
 
-class IngressRule(Args):
+class IngressRule(_PodPeer):
     """Traffic an app accepts. Exactly one source: ``app`` or ``namespace``."""
 
     app: DnsLabel | None = None
     """Another app, by name; in ``namespace`` when that is set, else in the same namespace.
     Default: none; set ``app`` or ``namespace``."""
-    namespace: DnsLabel | None = None
-    """Pods in this namespace (narrowed by ``podLabels`` or ``app`` when given). Default: the app's own
-    namespace for ``app``; otherwise unset."""
-    pod_labels: LabelMap = {}
-    """With ``namespace``: only pods with these labels. Default: every pod of the namespace."""
     ports: list[Port] = []
     """Ports of this app the source may reach. Default: the app's own port."""
 

@@ -13,7 +13,6 @@ modules themselves (``from ._kit.children import child_options``); this package 
 - :mod:`.resources`: container requests and limits, and topology spread.
 - :mod:`.policies`: NetworkPolicy building blocks shared by namespaces and platform services.
 - :mod:`.prometheus`: Prometheus Operator objects (monitors, rule groups).
-- :mod:`.chart`: pinned Helm charts, installed without hooks.
 """
 
 __all__: list[str] = []

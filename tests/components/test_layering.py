@@ -25,7 +25,7 @@ LIBRARIES = {
     "labels": "the recommended labels",
     "_version": "the package version",
     "fluent_bit_config": "Fluent Bit's configuration language, pure (no pulumi)",
-    "chart": "a re-export of the kit's pinned charts, kept under its old name for tests and e2e/",
+    "chart": "pinned Helm charts, installed without hooks (pure of components; e2e/ reads its pins)",
     "problems": "what a whole-configuration check found (a key path and a message), a public value type",
 }
 
