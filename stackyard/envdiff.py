@@ -17,6 +17,30 @@ from .views import ExportView
 
 Settings = dict[tuple[str, str], str]
 
+# The conventions of the objects the components write, which envdiff reads back. The tooling does not
+# import the components (importing components.labels loads every component and pulumi_kubernetes: about
+# a second more on every command), so tests/stackyard/test_envdiff.py ties each of these to its source.
+NAME_LABEL = "app.kubernetes.io/name"
+"""``components.labels.NAME``: the app an object belongs to."""
+COMPONENT_LABEL = "app.kubernetes.io/component"
+"""``components.labels.COMPONENT``."""
+GATEWAY_COMPONENT = "gateway"
+"""The ``COMPONENT_LABEL`` of an AppGateway's objects, whose redirect route is the gateway's, not an app's."""
+HIGH_AVAILABILITY_LABEL = "stackyard.io/high-availability"
+"""``components.labels.HIGH_AVAILABILITY``, on a namespace."""
+CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
+"""``components.routing.CLUSTER_ISSUER_ANNOTATION``, on an Ingress or a Gateway."""
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""``components.network_policy.NAMESPACE_NAME_LABEL``: how an egress rule selects another namespace."""
+POD_SECURITY_LABEL_PREFIX = "pod-security.kubernetes.io/"
+"""The prefix of ``components.PodSecurity.labels()``: ``<prefix><mode>`` is a namespace's level."""
+POD_SECURITY_MODES = ("enforce", "warn", "audit")
+"""The Pod Security modes envdiff shows, in this order."""
+LOG_SHIPPING_CONFIG_PREFIX = "fluent-bit-config-"
+"""The name of LogShipping's ConfigMap before its content hash."""
+LOG_SHIPPING_SERVICE_KEYS = ("storage.max_chunks_up", "log_level")
+"""The keys of LogShipping's ``service`` section that come from its args."""
+
 
 @dataclass(frozen=True)
 class SettingDiff:
@@ -67,14 +91,14 @@ def _autoscaler(body: Mapping[str, Any]) -> Settings:
 
 def _route_settings(body: Mapping[str, Any]) -> Settings:
     result = {(_app(body), "route"): _route(body)}
-    issuer = _annotations(body).get("cert-manager.io/cluster-issuer")
+    issuer = _annotations(body).get(CLUSTER_ISSUER_ANNOTATION)
     if issuer:
         result[(_app(body), "certificate issuer")] = issuer
     return result
 
 
 def _network_policy(body: Mapping[str, Any]) -> Settings:
-    if not _labels(body).get("app.kubernetes.io/name"):
+    if not _labels(body).get(NAME_LABEL):
         return {}  # the namespace's own default-deny and allow-dns
     return {(_app(body), "egress"): _egress(body) or "none"}
 
@@ -82,11 +106,11 @@ def _network_policy(body: Mapping[str, Any]) -> Settings:
 def _namespace(body: Mapping[str, Any], bodies: list[dict[str, Any]]) -> Settings:
     labels = _labels(body)
     subject = f"namespace {_role(body, bodies)}"
-    security = ",".join(f"{m}={labels.get(f'pod-security.kubernetes.io/{m}')}" for m in ("enforce", "warn", "audit"))
+    security = ",".join(f"{mode}={labels.get(POD_SECURITY_LABEL_PREFIX + mode)}" for mode in POD_SECURITY_MODES)
     return {
         (subject, "name"): _name(body),
         (subject, "pod security"): security,
-        (subject, "high availability"): labels.get("stackyard.io/high-availability", "false"),
+        (subject, "high availability"): labels.get(HIGH_AVAILABILITY_LABEL, "false"),
     }
 
 
@@ -147,7 +171,7 @@ def _gateway(body: Mapping[str, Any]) -> Settings:
         result[(subject, f"listener {protocol}[{seen[protocol]}]")] = (
             f"{listener.get('protocol')} {host}:{listener.get('port')}" + (f" tls={refs}" if refs else "")
         )
-    issuer = _annotations(body).get("cert-manager.io/cluster-issuer")
+    issuer = _annotations(body).get(CLUSTER_ISSUER_ANNOTATION)
     if issuer:
         result[(subject, "certificate issuer")] = issuer
     return result
@@ -184,9 +208,7 @@ def _egress(body: Mapping[str, Any]) -> str:
             if "ipBlock" in peer:
                 target = peer["ipBlock"].get("cidr")
             else:
-                namespace = ((peer.get("namespaceSelector") or {}).get("matchLabels") or {}).get(
-                    "kubernetes.io/metadata.name"
-                )
+                namespace = ((peer.get("namespaceSelector") or {}).get("matchLabels") or {}).get(NAMESPACE_NAME_LABEL)
                 pods = ",".join(
                     f"{k}={v}" for k, v in sorted(((peer.get("podSelector") or {}).get("matchLabels") or {}).items())
                 )
@@ -196,7 +218,7 @@ def _egress(body: Mapping[str, Any]) -> str:
 
 
 def _fluent_bit(body: Mapping[str, Any]) -> Settings:
-    if not _name(body).startswith("fluent-bit-config-"):
+    if not _name(body).startswith(LOG_SHIPPING_CONFIG_PREFIX):
         return {}
     (text,) = (body.get("data") or {}).values()
     config = parse_yaml(text, f"ConfigMap {_name(body)}") or {}
@@ -204,7 +226,7 @@ def _fluent_bit(body: Mapping[str, Any]) -> Settings:
     for index, output in enumerate((config.get("pipeline") or {}).get("outputs") or []):
         for key, value in sorted(output.items()):
             result[("log shipping", f"output[{index}].{key}")] = str(value)
-    for key in ("storage.max_chunks_up", "log_level"):
+    for key in LOG_SHIPPING_SERVICE_KEYS:
         if key in (config.get("service") or {}):
             result[("log shipping", key)] = str(config["service"][key])
     return result
@@ -229,8 +251,8 @@ def _role(body: Mapping[str, Any], bodies: list[dict[str, Any]]) -> str:
 def _app(body: Mapping[str, Any]) -> str:
     labels = _labels(body)
     # The Gateway's own objects (its redirect route) belong to the gateway, not to an app.
-    kind = "gateway" if labels.get("app.kubernetes.io/component") == "gateway" else "app"
-    return f"{kind} {labels.get('app.kubernetes.io/name', _name(body))}"
+    kind = "gateway" if labels.get(COMPONENT_LABEL) == GATEWAY_COMPONENT else "app"
+    return f"{kind} {labels.get(NAME_LABEL, _name(body))}"
 
 
 def _annotations(body: Mapping[str, Any]) -> Mapping[str, str]:

@@ -147,7 +147,7 @@ def test_every_exported_prometheus_rule_passes_promtool_check(
     stack: str, rendered: dict[str, Rendering], tmp_path: Path
 ) -> None:
     rules = [m for m in rendered[stack].manifests if m.kind == "PrometheusRule"]
-    assert rules
+    assert sorted(m.name for m in rules) == ["api-alerts", "fluent-bit-alerts", "frontend-alerts", "worker-alerts"]
     for manifest in rules:
         path = tmp_path / f"{manifest.body['metadata']['name']}.yaml"
         path.write_text(yaml.safe_dump({"groups": manifest.body["spec"]["groups"]}))

@@ -19,13 +19,15 @@ from components.chart import (
     read_chart_metadata,
 )
 from components.ingress_implementations import (
-    GATEWAY_API_CRDS_URL,
     PROFILES,
     gateway_api_crds_warning,
     read_gateway_api_crds,
 )
 from components.monitoring import CHART as MONITORING_CHART
 from tests.conftest import ROOT, Objects, run_program
+
+#: The Gateway API release the ingress controller installs when no local copy is given.
+GATEWAY_API_RELEASE = "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
 
 REFERENCE = ROOT.parent / "shared" / "reference"
 TRAEFIK = PROFILES["traefik"].chart
@@ -202,7 +204,7 @@ class TestLocalGatewayApiCrds:
     def test_without_a_local_copy_the_release_url_is_installed(self) -> None:
         objects = run_program(lambda: IngressController("edge", IngressControllerArgs(route_api="gateway")))
         (crds,) = [r for r in objects.run.registrations if r.type == "kubernetes:yaml/v2:ConfigFile"]
-        assert crds.inputs["file"] == GATEWAY_API_CRDS_URL
+        assert crds.inputs["file"] == GATEWAY_API_RELEASE
 
 
 @pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"the upstream charts live in {REFERENCE}, absent in this checkout")
@@ -210,19 +212,23 @@ class TestTheReferenceCharts:
     """The upstream charts in ../shared/reference are the very charts the engine tier installs."""
 
     @pytest.mark.parametrize(
-        ("folder", "pinned", "version"),
+        ("folder", "pinned", "version", "pin"),
         [
-            ("charts/traefik", TRAEFIK, "41.3.0"),
-            ("charts/gateway-helm", PROFILES["envoy-gateway"].chart, "v1.9.0"),
-            ("charts/kube-prometheus-stack", MONITORING_CHART, "88.5.3"),
+            ("charts/traefik", TRAEFIK, "41.3.0", "41.6.0"),
+            ("charts/gateway-helm", PROFILES["envoy-gateway"].chart, "v1.9.0", "v1.9.1"),
+            ("charts/kube-prometheus-stack", MONITORING_CHART, "88.5.3", "88.6.4"),
         ],
     )
     def test_each_is_its_components_chart_one_step_behind_the_pin(
-        self, folder: str, pinned: PinnedChart, version: str
+        self, folder: str, pinned: PinnedChart, version: str, pin: str
     ) -> None:
         path = str(REFERENCE / folder)
         assert check_local_chart(path, pinned).version == version
-        assert local_chart_warning(path, pinned) is not None
+        chart = folder.removeprefix("charts/")
+        assert local_chart_warning(path, pinned) == (
+            f"local chart {path!r} is {chart} {version}, but stackyard pins {pin}: the values it passes were "
+            f"written and tested for {pin}"
+        )
 
     def test_the_gateway_api_install_is_the_pinned_standard_release(self) -> None:
         install = read_gateway_api_crds(str(REFERENCE / "crds" / "gateway-api-v1.5.1-standard-install.yaml"))

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from components import IngressController, IngressControllerArgs, PodSecurity
 from components.chart import HookRequirement, PinnedChart, check_hook_requirements
-from components.ingress_implementations import GATEWAY_API_CRDS_URL, LEGACY_WARNING, PROFILES
+from components.ingress_implementations import PROFILES
 from tests.conftest import Objects, assert_valid_custom_resources, run_program
 from tests.netpol import Network, Outside, Pod
 
@@ -70,7 +70,10 @@ class TestTraefik:
         assert values["gateway"] == {"enabled": False}
         assert values["gatewayClass"] == {"enabled": False}
         (crds,) = [r for r in objects.run.registrations if r.type == "kubernetes:yaml/v2:ConfigFile"]
-        assert crds.inputs["file"] == GATEWAY_API_CRDS_URL
+        assert (
+            crds.inputs["file"]
+            == "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+        )
         gateway_class = objects.get("GatewayClass", "edge")
         assert gateway_class["spec"] == {"controllerName": "traefik.io/gateway-controller"}
         assert_valid_custom_resources(objects.of_manifests("GatewayClass"))
@@ -119,8 +122,10 @@ class TestEnvoyGateway:
 class TestLegacyIngressNginx:
     def test_choosing_it_warns_that_it_is_retired(self) -> None:
         objects = build(implementation="ingress-nginx")
-        assert objects.run.warnings == [LEGACY_WARNING]
-        assert "retired upstream in March 2026" in LEGACY_WARNING
+        assert objects.run.warnings == [
+            "ingress controller 'ingress-nginx' is a legacy option: the project was retired upstream in March 2026 "
+            "and gets no releases or CVE fixes. Move to 'traefik' (Ingress and Gateway API) or 'envoy-gateway'."
+        ]
 
     def test_the_maintained_implementations_do_not_warn(self) -> None:
         assert build().run.warnings == []

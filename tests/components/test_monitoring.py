@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from components import Monitoring, MonitoringArgs, PrometheusSettings
 from components.chart import check_hook_requirements
-from components.monitoring import CHART, SELECTOR_KEYS
+from components.monitoring import CHART
 from tests.conftest import Objects, run_program
 
 
@@ -47,8 +47,14 @@ class TestMonitoring:
 
     def test_prometheus_selects_objects_without_helm_release_labels(self) -> None:
         spec = values(build())["prometheus"]["prometheusSpec"]
-        assert {key: spec[key] for key in SELECTOR_KEYS} == dict.fromkeys(SELECTOR_KEYS, False)
-        assert len(SELECTOR_KEYS) == 5
+        # Without these, the operator selects only objects labelled with the chart's release name.
+        assert {key: value for key, value in spec.items() if key.endswith("SelectorNilUsesHelmValues")} == {
+            "serviceMonitorSelectorNilUsesHelmValues": False,
+            "podMonitorSelectorNilUsesHelmValues": False,
+            "ruleSelectorNilUsesHelmValues": False,
+            "probeSelectorNilUsesHelmValues": False,
+            "scrapeConfigSelectorNilUsesHelmValues": False,
+        }
 
     def test_a_small_prometheus_keeps_no_volume_and_no_size_limit(self) -> None:
         spec = values(build(prometheus=PrometheusSettings(retention="2d")))["prometheus"]["prometheusSpec"]

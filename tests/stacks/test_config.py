@@ -10,6 +10,7 @@ import pulumi
 import pytest
 
 from stacks import ConfigError
+from stackyard.mockrt import Registration
 from stackyard.project import StackInputs, load_stack
 from tests.conftest import ROOT, run_program, with_change
 
@@ -147,7 +148,7 @@ BAD_CONFIG: list[tuple[str, list[str | int], Any, str]] = [
 ]
 
 
-def run_main(config: Mapping[str, str], secret_keys: list[str]) -> tuple[list[object], ConfigError | None]:
+def run_main(config: Mapping[str, str], secret_keys: list[str]) -> tuple[list[Registration], ConfigError | None]:
     caught: list[ConfigError] = []
 
     def program() -> None:
@@ -158,6 +159,14 @@ def run_main(config: Mapping[str, str], secret_keys: list[str]) -> tuple[list[ob
 
     objects = run_program(program, config=config, secret_keys=secret_keys, stack="dev")
     return list(objects.run.registrations), caught[0] if caught else None
+
+
+def app_names(registrations: list[Registration]) -> list[str]:
+    return sorted(r.name for r in registrations if r.type == "stackyard:index:App")
+
+
+def config_map_data(registrations: list[Registration]) -> list[dict[str, str]]:
+    return [r.inputs.get("data") or {} for r in registrations if r.type == "kubernetes:core/v1:ConfigMap"]
 
 
 class TestStackConfigErrors:
@@ -238,7 +247,7 @@ class TestStackConfigErrors:
     def test_the_example_config_itself_is_valid(self, dev_inputs: StackInputs) -> None:
         registrations, error = run_main(dev_inputs.config, dev_inputs.secret_keys)
         assert error is None
-        assert registrations
+        assert app_names(registrations) == ["api", "frontend", "worker"]
 
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -281,10 +290,15 @@ class TestSecretsInPlainConfig:
         config = with_change(dev_inputs.config, APPS, [0, "env", "TOKEN_AUDIENCE_ID"], "shop-frontend")
         _, error = run_main(config, dev_inputs.secret_keys)
         assert error is not None
+        assert [problem.split(": looks like")[0] for problem in error.problems] == [
+            "stackyard:apps[0].env.TOKEN_AUDIENCE_ID"
+        ]
         declared = with_change(config, "stackyard:notSecrets", [], ["apps[0].env.TOKEN_AUDIENCE_ID"])
         registrations, error = run_main(declared, dev_inputs.secret_keys)
         assert error is None
-        assert registrations
+        assert app_names(registrations) == ["api", "frontend", "worker"]
+        audience = [data["TOKEN_AUDIENCE_ID"] for data in config_map_data(registrations) if "TOKEN_AUDIENCE_ID" in data]
+        assert audience == ["shop-frontend"]  # the declared value reaches the app's env as it was given
         stale = with_change(dev_inputs.config, "stackyard:notSecrets", [], ["apps[0].env.NOPE"])
         _, error = run_main(stale, dev_inputs.secret_keys)
         assert error is not None

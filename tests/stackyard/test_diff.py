@@ -1,25 +1,16 @@
-"""``stackyard diff`` and ``stackyard envdiff`` on crafted changes."""
+"""``stackyard diff``: what changed between an export and a fresh render, object by object and field by field."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from stackyard.cli import EXIT_FINDINGS, main
 from stackyard.diff import diff_exports
-from stackyard.envdiff import diff_settings
-from stackyard.render import Rendering, evaluate_stack, write_rendering
+from stackyard.render import evaluate_stack, write_rendering
 from stackyard.views import from_directory, from_rendering
 from tests.conftest import ROOT
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv*", "out", ".git", "*cache*", "tests", "audit"))
-    return copy
 
 
 def change_dev(project: Path, old: str, new: str) -> None:
@@ -72,48 +63,3 @@ class TestDiff:
         assert str(change.after).startswith("<redacted sha256:")
         assert "old-secret" not in repr(result)
         assert "new-secret" not in repr(result)
-
-
-class TestEnvdiff:
-    def test_dev_and_prod_differ_in_replicas_autoscaling_resources_hosts_and_outputs(
-        self, rendered: dict[str, Rendering]
-    ) -> None:
-        differences = {
-            (d.subject, d.setting): (d.left, d.right)
-            for d in diff_settings(from_rendering(rendered["dev"]), from_rendering(rendered["prod"]))
-        }
-        assert differences[("app api", "replicas")] == ("1", "set by its HPA")
-        assert differences[("app api", "autoscaling")] == (None, "3-20 at 60% CPU")
-        assert differences[("app api", "requests.cpu")] == ("100m", "500m")
-        assert differences[("app frontend", "route")] == ("shop.dev.example.com/", "shop.example.com/")
-        assert differences[("log shipping", "output[0].name")] == ("stdout", "loki")
-        assert differences[("chart traefik", "service.spec.type")] == ("NodePort", "LoadBalancer")
-        assert differences[("chart kube-prometheus-stack", "prometheus.prometheusSpec.retention")] == ("2d", "30d")
-
-    def test_namespaces_high_availability_tls_and_the_gateway_are_compared(
-        self, rendered: dict[str, Rendering]
-    ) -> None:
-        differences = {
-            (d.subject, d.setting): (d.left, d.right)
-            for d in diff_settings(from_rendering(rendered["dev"]), from_rendering(rendered["staging"]))
-        }
-        assert differences[("namespace apps", "name")] == ("shop-dev", "shop-staging")
-        assert differences[("namespace apps", "high availability")] == ("false", "true")
-        assert differences[("gateway public", "certificate issuer")] == (None, "letsencrypt-staging")
-        assert differences[("gateway public", "listener HTTPS[0]")] == (
-            None,
-            "HTTPS shop.staging.example.com:8443 tls=shop-tls",
-        )
-        assert not [key for key in differences if key[0] == "app public"]
-
-    def test_a_stack_compared_with_its_own_export_has_no_differences(
-        self, rendered: dict[str, Rendering], tmp_path: Path
-    ) -> None:
-        write_rendering(rendered["staging"], tmp_path / "staging")
-        assert diff_settings(from_directory(tmp_path / "staging"), from_rendering(rendered["staging"])) == []
-
-    def test_the_cli_prints_a_table_of_differences(self, capsys: pytest.CaptureFixture[str]) -> None:
-        assert main(["envdiff", "dev", "staging", "--project", str(ROOT)]) == 0
-        out = capsys.readouterr().out
-        assert "dev vs staging:" in out
-        assert "opensearch" in out
