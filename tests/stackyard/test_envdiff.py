@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from components import PodSecurity, labels, network_policy, routing
+from components import PodSecurity, labels
+from components._kit import apis, policies
 from stackyard import envdiff
 from stackyard.cli import main
 from stackyard.envdiff import diff_settings, effective_settings
@@ -66,8 +67,8 @@ class TestComponentConventions:
     def test_the_names_envdiff_reads_are_the_ones_the_components_write(self) -> None:
         assert (envdiff.NAME_LABEL, envdiff.COMPONENT_LABEL) == (labels.NAME, labels.COMPONENT)
         assert envdiff.HIGH_AVAILABILITY_LABEL == labels.HIGH_AVAILABILITY
-        assert envdiff.CLUSTER_ISSUER_ANNOTATION == routing.CLUSTER_ISSUER_ANNOTATION
-        assert envdiff.NAMESPACE_NAME_LABEL == network_policy.NAMESPACE_NAME_LABEL
+        assert envdiff.CLUSTER_ISSUER_ANNOTATION == apis.CLUSTER_ISSUER_ANNOTATION
+        assert envdiff.NAMESPACE_NAME_LABEL == policies.NAMESPACE_NAME_LABEL
         levels = PodSecurity(enforce="baseline", warn="restricted", audit="privileged").labels()
         read = {mode: levels.get(envdiff.POD_SECURITY_LABEL_PREFIX + mode) for mode in envdiff.POD_SECURITY_MODES}
         assert read == {"enforce": "baseline", "warn": "restricted", "audit": "privileged"}
@@ -76,7 +77,7 @@ class TestComponentConventions:
         app = labels.recommended_labels(name="api", instance="api-shop", part_of="shop")
         namespace_labels = {**PodSecurity(enforce="baseline").labels(), labels.HIGH_AVAILABILITY: "true"}
         egress = {
-            "to": [{"namespaceSelector": {"matchLabels": {network_policy.NAMESPACE_NAME_LABEL: "data"}},
+            "to": [{"namespaceSelector": {"matchLabels": {policies.NAMESPACE_NAME_LABEL: "data"}},
                     "podSelector": {"matchLabels": {labels.NAME: "postgres"}}}],
             "ports": [{"port": 5432}],
         }  # fmt: skip
@@ -86,7 +87,7 @@ class TestComponentConventions:
             {"kind": "NetworkPolicy", "metadata": {"name": "api", "namespace": "shop", "labels": app},
              "spec": {"egress": [egress]}},
             {"kind": "Ingress", "metadata": {"name": "api", "namespace": "shop", "labels": app,
-                                             "annotations": {routing.CLUSTER_ISSUER_ANNOTATION: "letsencrypt"}},
+                                             "annotations": {apis.CLUSTER_ISSUER_ANNOTATION: "letsencrypt"}},
              "spec": {"rules": [ingress_rule]}},
         ]  # fmt: skip
         view = ExportView(label="x", manifests={str(i): body for i, body in enumerate(objects)}, records={})
