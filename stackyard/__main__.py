@@ -2,52 +2,43 @@
 
 from __future__ import annotations
 
-import gc
-import logging
-import os
 import sys
 
-from . import interrupts
+from . import interrupts, speed
+
+#: What ``pip install 'stackyard-k8s[cli]'`` adds to the library: the top-level modules only the
+#: command imports (rich for its output, the Kubernetes client for preflight, kubernetes-validate
+#: for audit's schemas).
+CLI_EXTRA_MODULES = frozenset({"rich", "kubernetes", "kubernetes_validate"})
+INSTALL_HINT = "pip install 'stackyard-k8s[cli]'"
+#: The command's exit code for bad input, which a missing extra is (see stackyard.cli).
+_EXIT_BAD_INPUT = 2
 
 
 def run() -> None:
     """Run the command line and exit with its status."""
-    # A run of the command is short-lived, and nearly everything it allocates lives until it ends:
-    # the modules of pulumi, pulumi_kubernetes and the program (a few hundred thousand objects),
-    # then each stack's resources, outputs and manifests. The cyclic collector would rescan them
-    # again and again: measured, a sixth of the import time and half of a render at 200 apps. So
-    # it stays off; reference counting still frees everything else at once, and the few cycles left
-    # (asyncio futures and their callbacks) cost a few percent of the peak memory.
-    gc.disable()
+    speed.start_command()
     interrupts.stop_once()
     try:
-        from .cli import main  # noqa: PLC0415 - imported once the collector is off
-
-        code = main()
+        code = _main()
     except KeyboardInterrupt as interruption:
-        # A normal exit, not _exit_at_once: its exit handlers stop any render process still running.
+        # A normal exit, not speed.end_command: its exit handlers stop any render process still running.
         sys.stderr.write("stackyard: interrupted\n")
         sys.exit(interrupts.exit_code(interruption))
     with interrupts.deferred():  # too late to be interrupted: all that is left is flushing
-        _exit_at_once(code)
+        speed.end_command(code)
 
 
-def _exit_at_once(code: int) -> None:
-    """Exit without tearing the interpreter down object by object.
+def _main() -> int:
+    try:
+        from .cli import main  # noqa: PLC0415 - imported once the collector is off, and may be missing its extra
 
-    The teardown frees every object the run made and runs a last full collection: measured, about
-    0.5 s after rendering three stacks of 50 apps, a fifth of the whole command. Nothing is lost by
-    skipping it: every file is written and closed by now, the worker processes have been joined,
-    and what is still buffered (logging, stdout, stderr) is flushed here.
-    """
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            # Output was lost (a full disk, a closed pipe as with ``| head``): exit as Python does then.
-            code = code or 120
-    os._exit(code)
+        return main()
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").partition(".")[0] not in CLI_EXTRA_MODULES:
+            raise
+        sys.stderr.write(f"stackyard: the command needs the [cli] extra ({missing.name} is missing): {INSTALL_HINT}\n")
+        return _EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ touch lives here: an SDK upgrade should only ever need this module changed.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +24,8 @@ from pulumi.runtime import stack as sdk_stack
 from pulumi.runtime import sync_await as sdk_sync_await
 from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.sync_await import _sync_await
+
+from . import speed
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -154,7 +155,8 @@ def evaluate(
         logger=logger,
         monitor=_RecordingMonitor(run),
     )
-    with _without_source_positions(), without_cyclic_gc():
+    # The speed-ups (this module's source-position patch, a paused collector) are speed's decision.
+    with speed.program_run(without_source_positions):
         try:
             program()
         finally:
@@ -164,29 +166,12 @@ def evaluate(
 
 
 @contextmanager
-def without_cyclic_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the duration, then restore its previous state.
-
-    A program run allocates hundreds of thousands of objects that live until it ends (typed args,
-    outputs, futures), and the collector rescans them all each time its thresholds trip: measured,
-    half of the run at 200 apps. Reference counting still frees everything else at once; the few
-    cycles left (asyncio futures and their callbacks) wait for the next collection after the run.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@contextmanager
-def _without_source_positions() -> Iterator[None]:
-    """Skip the stack trace the SDK captures for every resource while the program runs.
+def without_source_positions() -> Iterator[None]:
+    """Skip the stack trace the SDK captures for every resource while the block runs.
 
     The trace only feeds the engine's diagnostics (where in the program a resource was made);
     capturing it costs about a quarter of each registration, and nothing reads it offline.
+    Whether it is skipped is :mod:`stackyard.speed`'s decision (``STACKYARD_NO_SPEEDUPS=1`` keeps it).
     """
     original = sdk_resource._get_stack_trace
     sdk_resource._get_stack_trace = _empty_stack_trace

@@ -15,6 +15,10 @@ A process per stack, rather than a few processes taking several stacks each, bec
 
 At most one more process than cores runs at a time by default (``--jobs`` sets it), since each
 holds a whole stack in memory.
+
+Forking is a speed-up, and :mod:`stackyard.speed` decides it: with ``STACKYARD_NO_SPEEDUPS=1``, or
+where forking is not safe, the stacks render one after another in the command's own process,
+to the same files.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ import os
 import pickle
 import signal
 import sys
-import threading
 import traceback
 from collections import deque
 from collections.abc import Iterator
@@ -41,9 +44,8 @@ from pathlib import Path
 
 import pulumi
 
-from . import interrupts
+from . import interrupts, speed
 from .manifests import SecretLeakError
-from .mockrt import without_cyclic_gc
 from .project import ProjectError, load_stack
 from .render import RenderError, evaluate_stack, write_rendering
 
@@ -81,16 +83,12 @@ def render_stacks(project_dir: Path, targets: dict[str, Path], processes: int | 
     jobs = list(targets.items())
     if len(jobs) == 1:
         return [_render_one(project_dir, *jobs[0])]
+    # Warmed up first: should importing start a thread, forking is off (see speed.renders_in_workers).
     _warm_up(project_dir, jobs[0][0])
-    if not _can_fork():
+    if not speed.renders_in_workers():
         return list(_render_in_turn(project_dir, jobs))
-    # Frozen, the modules' objects are never touched by a collection in any process, so their
-    # pages stay shared with the forked processes instead of being copied into each.
-    gc.freeze()
-    try:
+    with speed.shared_with_workers():
         outcomes = _render_forked(project_dir, jobs, min(len(jobs), processes or default_processes()))
-    finally:
-        gc.unfreeze()
     order = {stack: index for index, (stack, _) in enumerate(jobs)}
     return sorted(outcomes, key=lambda outcome: order[outcome.stack])
 
@@ -119,11 +117,11 @@ def _render_forked(project_dir: Path, jobs: list[tuple[str, Path]], limit: int) 
 
 
 def _render_in_turn(project_dir: Path, jobs: list[tuple[str, Path]]) -> Iterator[RenderOutcome]:
-    """Render the stacks one after another in this process, where forking is not possible."""
+    """Render the stacks one after another in this process (no forking: see speed.renders_in_workers)."""
     for index, (stack, out_dir) in enumerate(jobs):
         if index:
             # The last stack's resources are garbage now, but mostly in reference cycles, which
-            # only the collector frees (it may be off, see stackyard.__main__).
+            # only the collector frees (it may be off, see stackyard.speed).
             gc.collect()
         yield _render_one(project_dir, stack, out_dir)
 
@@ -181,8 +179,8 @@ def _render_in_worker(project_dir: Path, stack: str, out_dir: Path, results: Con
         results.close()
     except KeyboardInterrupt as interruption:
         # Ctrl-C reaches every process of the group: the command says so once, workers stay quiet.
-        os._exit(interrupts.exit_code(interruption))
-    os._exit(0)  # nothing left to do: skip the interpreter's teardown, as the command does
+        speed.end_worker(interrupts.exit_code(interruption))
+    speed.end_worker(0)
 
 
 def _render_one(project_dir: Path, stack: str, out_dir: Path) -> RenderOutcome:
@@ -207,12 +205,6 @@ def _render_one(project_dir: Path, stack: str, out_dir: Path) -> RenderOutcome:
     )
 
 
-def _can_fork() -> bool:
-    # Forking a process that runs other threads (an earlier render's executor, a test runner's)
-    # can copy a lock in its held state into the child, which then hangs. Fork only when alone.
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
 def _warm_up(project_dir: Path, stack: str) -> None:
     """Import the modules the program imports, so that every worker starts with them loaded.
 
@@ -225,7 +217,7 @@ def _warm_up(project_dir: Path, stack: str) -> None:
         modules = list(_imported_modules(main))
     except (ProjectError, SyntaxError, ValueError, OSError):
         return  # each stack's render reports it
-    with _on_path(main.parent), without_cyclic_gc():
+    with _on_path(main.parent), speed.without_cyclic_gc():
         for module in modules:
             try:
                 importlib.import_module(module)

@@ -34,6 +34,34 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+#: Run first in a subprocess: the command's extra (rich, the Kubernetes client, kubernetes-validate)
+#: cannot be imported, as if ``pip install stackyard-k8s`` had been run without ``[cli]``.
+WITHOUT_THE_CLI_EXTRA = """
+import sys
+
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {"rich", "kubernetes", "kubernetes_validate"}:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NotInstalled())
+"""
+
+
+def run_from_wheel(wheel: Path, code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with the wheel first on the path (pure Python imports from a zip) and the extra blocked."""
+    env = {**os.environ, "PYTHONPATH": str(wheel)}
+    command = [sys.executable, "-c", WITHOUT_THE_CLI_EXTRA + code]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+def requirements(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    return [line.removeprefix("Requires-Dist: ") for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+
+
 class TestDistribution:
     def test_the_wheel_holds_the_library_the_policies_and_the_cli_under_distinct_names(self, dist: Path) -> None:
         (wheel,) = dist.glob("stackyard_k8s-*.whl")
@@ -48,6 +76,46 @@ class TestDistribution:
             assert f"{package}/py.typed" in names
         entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
         assert "stackyard = stackyard.__main__:run" in entry_points
+
+    def test_the_library_requires_neither_rich_nor_the_kubernetes_client_and_the_cli_extra_does(
+        self, dist: Path
+    ) -> None:
+        (wheel,) = dist.glob("stackyard_k8s-*.whl")
+        required = requirements(wheel)
+        names = {re.split(r"[ ;<>=!~\[]", requirement, maxsplit=1)[0].lower(): requirement for requirement in required}
+        unconditional = {name for name, requirement in names.items() if ";" not in requirement}
+        assert unconditional == {"pulumi", "pulumi-kubernetes", "pydantic", "pyyaml"}
+        cli = {name for name, requirement in names.items() if re.search(r"""; *extra *== *["']cli["']""", requirement)}
+        assert cli == {"rich", "kubernetes", "kubernetes-validate"}
+
+    def test_the_library_imports_without_the_cli_extra(self, dist: Path, tmp_path: Path) -> None:
+        (wheel,) = dist.glob("stackyard_k8s-*.whl")
+        code = (
+            "import stackyard_components, stackyard_policy\n"
+            "from stackyard_components import validation\n"
+            f"print(stackyard_components.__file__.startswith({str(wheel)!r}), validation.quantity_value('1Ki'))\n"
+            "import rich\n"
+        )
+        result = run_from_wheel(wheel, code, tmp_path)
+        assert result.stdout == "True 1024\n", result.stderr
+        # The blocker works: the last line could not import rich.
+        assert result.stderr.rstrip().endswith("ModuleNotFoundError: No module named 'rich'")
+
+    def test_without_the_cli_extra_the_command_names_the_extra_and_exits_2(self, dist: Path, tmp_path: Path) -> None:
+        (wheel,) = dist.glob("stackyard_k8s-*.whl")
+        # What the installed `stackyard` script does: load the console_scripts entry point and call it.
+        code = (
+            "from importlib.metadata import entry_points\n"
+            "(command,) = entry_points(group='console_scripts', name='stackyard')\n"
+            "sys.argv = ['stackyard', 'render', 'dev']\n"
+            "sys.exit(command.load()())\n"
+        )
+        result = run_from_wheel(wheel, code, tmp_path)
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert result.stderr == (
+            "stackyard: the command needs the [cli] extra (rich is missing): pip install 'stackyard-k8s[cli]'\n"
+        )
 
     def test_the_version_is_single_sourced(self, dist: Path) -> None:
         match = re.search(r'__version__ = "([^"]+)"', (ROOT / "components" / "_version.py").read_text())
@@ -85,7 +153,7 @@ class TestDistribution:
                 "-q",
                 "-c",
                 str(ROOT / "requirements.txt"),
-                str(wheel),
+                f"{wheel}[cli]",  # the command, which this test runs, needs its extra
             ],
             tmp_path,
             pip_env,
