@@ -2,6 +2,23 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "COMPONENT",
+    "HIGH_AVAILABILITY",
+    "INGRESS_CONTROLLER",
+    "INSTANCE",
+    "MANAGED_BY",
+    "MANAGED_BY_KEY",
+    "NAME",
+    "PART_OF",
+    "POLICY_EXCEPTION_PREFIX",
+    "VERSION",
+    "instance_label",
+    "policy_exception",
+    "recommended_labels",
+    "selector_labels",
+]
+
 MANAGED_BY = "stackyard"
 
 NAME = "app.kubernetes.io/name"

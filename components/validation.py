@@ -12,6 +12,24 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+__all__ = [
+    "DnsLabel",
+    "DnsSubdomain",
+    "EnvVarName",
+    "ImageReference",
+    "LabelMap",
+    "LabelValue",
+    "PortName",
+    "PortNumber",
+    "Quantity",
+    "ServiceName",
+    "image_tag",
+    "labels",
+    "port_name",
+    "quantity",
+    "quantity_value",
+]
+
 # These mirror k8s.io/apimachinery/pkg/util/validation, which the API server applies.
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -39,7 +57,7 @@ def _check_name(value: str, pattern: re.Pattern[str], longest: int, rule: str) -
     return value
 
 
-def dns1123_label(value: str) -> str:
+def _dns1123_label(value: str) -> str:
     """A DNS-1123 label: namespaces, most object names."""
     return _check_name(
         value,
@@ -50,7 +68,7 @@ def dns1123_label(value: str) -> str:
     )
 
 
-def dns1035_label(value: str) -> str:
+def _dns1035_label(value: str) -> str:
     """A DNS-1035 label: Service names, which must also start with a letter."""
     return _check_name(
         value,
@@ -61,7 +79,7 @@ def dns1035_label(value: str) -> str:
     )
 
 
-def dns1123_subdomain(value: str) -> str:
+def _dns1123_subdomain(value: str) -> str:
     """A DNS-1123 subdomain: ConfigMap and Secret names, label key prefixes."""
     return _check_name(
         value,
@@ -71,7 +89,7 @@ def dns1123_subdomain(value: str) -> str:
     )
 
 
-def label_key(value: str) -> str:
+def _label_key(value: str) -> str:
     """A label or annotation key: an optional DNS subdomain prefix and a name of at most 63 characters."""
     prefix, _, name = value.rpartition("/")
     if "/" in prefix or (prefix and not _DNS1123_SUBDOMAIN.match(prefix)) or len(prefix) > 253:
@@ -84,7 +102,7 @@ def label_key(value: str) -> str:
     return value
 
 
-def label_value(value: str) -> str:
+def _label_value(value: str) -> str:
     """A label value: empty, or at most 63 characters that start and end alphanumeric."""
     if not value:
         return value
@@ -101,14 +119,14 @@ def labels(value: dict[str, str]) -> dict[str, str]:
     """Every key and value of a label map."""
     for key, item in value.items():
         try:
-            label_key(key)
-            label_value(item)
+            _label_key(key)
+            _label_value(item)
         except ValueError as error:
             raise ValueError(f"label {key!r}={item!r}: {error}") from None
     return value
 
 
-def env_var_name(value: str) -> str:
+def _env_var_name(value: str) -> str:
     """An environment variable name as the API server accepts it."""
     if not _ENV_VAR_NAME.match(value):
         raise ValueError(
@@ -127,7 +145,7 @@ def port_name(value: str) -> str:
     return value
 
 
-def port_number(value: int) -> int:
+def _port_number(value: int) -> int:
     """A TCP or UDP port."""
     if not 1 <= value <= 65535:
         raise ValueError("must be a port number from 1 to 65535")
@@ -182,7 +200,7 @@ def quantity_value(value: str) -> Decimal:
     return _parse_quantity(value)
 
 
-def image_reference(value: str) -> str:
+def _image_reference(value: str) -> str:
     """A pullable image pinned by tag or digest, never ``latest`` or untagged."""
     match = _IMAGE_REF.match(value)
     if match is None:
@@ -205,13 +223,13 @@ def image_tag(value: str) -> str:
     return str(match.group("digest"))[len("sha256:") :][:12]
 
 
-DnsLabel = Annotated[str, AfterValidator(dns1123_label)]
-DnsSubdomain = Annotated[str, AfterValidator(dns1123_subdomain)]
-ServiceName = Annotated[str, AfterValidator(dns1035_label)]
-LabelValue = Annotated[str, AfterValidator(label_value)]
+DnsLabel = Annotated[str, AfterValidator(_dns1123_label)]
+DnsSubdomain = Annotated[str, AfterValidator(_dns1123_subdomain)]
+ServiceName = Annotated[str, AfterValidator(_dns1035_label)]
+LabelValue = Annotated[str, AfterValidator(_label_value)]
 LabelMap = Annotated[dict[str, str], AfterValidator(labels)]
 PortName = Annotated[str, AfterValidator(port_name)]
-PortNumber = Annotated[int, AfterValidator(port_number)]
+PortNumber = Annotated[int, AfterValidator(_port_number)]
 Quantity = Annotated[str, AfterValidator(quantity)]
-ImageReference = Annotated[str, AfterValidator(image_reference)]
-EnvVarName = Annotated[str, AfterValidator(env_var_name)]
+ImageReference = Annotated[str, AfterValidator(_image_reference)]
+EnvVarName = Annotated[str, AfterValidator(_env_var_name)]

@@ -6,6 +6,8 @@ import sys
 
 from . import interrupts, speed
 
+__all__ = ["CLI_EXTRA_MODULES", "INSTALL_HINT", "run"]
+
 #: What ``pip install 'stackyard-k8s[cli]'`` adds to the library: the top-level modules only the
 #: command imports (rich for its output, the Kubernetes client for preflight, kubernetes-validate
 #: for audit's schemas).

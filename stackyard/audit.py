@@ -8,10 +8,12 @@ from typing import Any
 from .policies import RULES, Finding, evaluate, evaluate_charts
 from .views import ExportView
 
+__all__ = ["DEFAULT_KUBERNETES_VERSION", "AuditReport", "SchemaError", "audit", "check_version", "to_json", "to_sarif"]
+
 DEFAULT_KUBERNETES_VERSION = "1.36"
 
 
-def supported_versions() -> tuple[str, str]:
+def _supported_versions() -> tuple[str, str]:
     """The oldest and newest Kubernetes minor versions whose schemas kubernetes-validate ships."""
     import kubernetes_validate.utils  # noqa: PLC0415 - loaded by audits only, not by every command
 
@@ -21,7 +23,7 @@ def supported_versions() -> tuple[str, str]:
 
 def check_version(version: str) -> None:
     """Raise ``ValueError`` unless schemas for ``version`` ship with kubernetes-validate."""
-    oldest, newest = supported_versions()
+    oldest, newest = _supported_versions()
     if not _minor(oldest) <= _minor(version) <= _minor(newest):
         raise ValueError(f"Kubernetes {version} has no schemas here; choose a version from {oldest} to {newest}")
 
@@ -59,7 +61,7 @@ class AuditReport:
 
 def audit(view: ExportView, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> AuditReport:
     """Run every policy and kubernetes-validate ``--strict`` over the view."""
-    import kubernetes_validate  # noqa: PLC0415 - see supported_versions
+    import kubernetes_validate  # noqa: PLC0415 - see _supported_versions
 
     findings = evaluate(view.bodies()) + evaluate_charts(list(view.records.values()))
     schema_errors: list[SchemaError] = []

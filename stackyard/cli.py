@@ -27,6 +27,8 @@ from .project import ProjectError
 from .render import RenderError, Rendering, check_output_dir, evaluate_stack
 from .views import from_directory, from_rendering, is_export_dir, resolve
 
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FINDINGS", "EXIT_PROGRAM_FAILED", "main"]
+
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _KUBERNETES_VERSION = re.compile(r"^1\.[0-9]{1,2}(\.[0-9]+)?$")
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from .views import ExportView
 
+__all__ = ["ExportDiff", "FieldChange", "diff_exports"]
+
 _MISSING = object()
 
 
@@ -43,19 +45,19 @@ def diff_exports(before: ExportView, after: ExportView) -> ExportDiff:
     changed = {
         path: changes
         for path in sorted(old.keys() & new.keys())
-        if (changes := list(field_changes(old[path], new[path])))
+        if (changes := list(_field_changes(old[path], new[path])))
     }
     return ExportDiff(added=sorted(new.keys() - old.keys()), removed=sorted(old.keys() - new.keys()), changed=changed)
 
 
-def field_changes(before: Any, after: Any, path: str = "") -> Iterator[FieldChange]:
+def _field_changes(before: Any, after: Any, path: str = "") -> Iterator[FieldChange]:
     """Every leaf-level difference between two parsed YAML documents."""
     if isinstance(before, dict) and isinstance(after, dict):
         for key in sorted(before.keys() | after.keys(), key=str):
             child = f"{path}.{key}" if path else str(key)
-            yield from field_changes(before.get(key, _MISSING), after.get(key, _MISSING), child)
+            yield from _field_changes(before.get(key, _MISSING), after.get(key, _MISSING), child)
     elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         for index, (old, new) in enumerate(zip(before, after, strict=True)):
-            yield from field_changes(old, new, f"{path}[{index}]")
+            yield from _field_changes(old, new, f"{path}[{index}]")
     elif before != after:
         yield FieldChange(path, None if before is _MISSING else before, None if after is _MISSING else after)

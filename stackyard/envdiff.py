@@ -15,6 +15,23 @@ from typing import Any
 from .inputs import parse_yaml
 from .views import ExportView
 
+__all__ = [
+    "CLUSTER_ISSUER_ANNOTATION",
+    "COMPONENT_LABEL",
+    "GATEWAY_COMPONENT",
+    "HIGH_AVAILABILITY_LABEL",
+    "LOG_SHIPPING_CONFIG_PREFIX",
+    "LOG_SHIPPING_SERVICE_KEYS",
+    "NAMESPACE_NAME_LABEL",
+    "NAME_LABEL",
+    "POD_SECURITY_LABEL_PREFIX",
+    "POD_SECURITY_MODES",
+    "SettingDiff",
+    "Settings",
+    "diff_settings",
+    "effective_settings",
+]
+
 Settings = dict[tuple[str, str], str]
 
 # The conventions of the objects the components write, which envdiff reads back. The tooling does not

@@ -15,6 +15,8 @@ from .manifests import Manifest, redaction_marker
 from .project import StackInputs
 from .records import Record
 
+__all__ = ["INDEX_FILE", "INDEX_SCHEMA_VERSION", "KUSTOMIZATION_FILE", "index", "index_text", "kustomization", "sha256"]
+
 INDEX_FILE = "index.json"
 KUSTOMIZATION_FILE = "kustomization.yaml"
 INDEX_SCHEMA_VERSION = 1
@@ -32,7 +34,7 @@ def kustomization(manifest_paths: list[str]) -> str:
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
 
 
-def config_digest(inputs: StackInputs) -> str:
+def _config_digest(inputs: StackInputs) -> str:
     """A digest of the effective config, with secret values reduced to their redaction markers."""
     effective = {
         key: redaction_marker(value) if key in inputs.secret_keys else value
@@ -41,7 +43,7 @@ def config_digest(inputs: StackInputs) -> str:
     return "sha256:" + sha256(json.dumps(effective, sort_keys=True, separators=(",", ":")))
 
 
-def git_commit(directory: Path) -> dict[str, Any] | None:
+def _git_commit(directory: Path) -> dict[str, Any] | None:
     """The program's commit and whether the work tree differs from it, or ``None`` outside git."""
     try:
         head = subprocess.run(
@@ -105,8 +107,8 @@ def index(
         "generator": "stackyard",
         "project": inputs.project,
         "stack": inputs.stack,
-        "git": git_commit(inputs.directory),
-        "configDigest": config_digest(inputs),
+        "git": _git_commit(inputs.directory),
+        "configDigest": _config_digest(inputs),
         "securePlaceholders": inputs.placeholders,
         "files": sorted(entries, key=lambda entry: entry["path"]),
     }

@@ -16,6 +16,18 @@ from typing import Any
 
 import yaml
 
+__all__ = [
+    "CONFIG_LIMIT",
+    "EXPORT_LIMIT",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "InputError",
+    "load_json",
+    "load_yaml",
+    "parse_yaml",
+    "read_text",
+]
+
 #: A stack file or Pulumi.yaml: the largest example is a few KiB; 1,000 apps fit in 1 MiB.
 CONFIG_LIMIT = 1 << 20
 #: One object of an export (a CRD can be a MiB) or an index.json.

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+__all__ = ["Interrupted", "deferred", "exit_code", "stop_once"]
+
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

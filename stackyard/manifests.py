@@ -11,6 +11,17 @@ import yaml
 
 from .mockrt import Registration, unwrap_secret
 
+__all__ = [
+    "Manifest",
+    "SecretLeakError",
+    "dump",
+    "is_manifest",
+    "normalise",
+    "redaction_marker",
+    "secret_values",
+    "to_manifest",
+]
+
 #: Registration types that are not Kubernetes objects and are never written as manifests.
 _NOT_MANIFESTS = ("pulumi:providers:",)
 

@@ -27,6 +27,19 @@ from pulumi.runtime.sync_await import _sync_await
 
 from . import speed
 
+__all__ = [
+    "ROOT_STACK_TYPE",
+    "SECRET_SIG_KEY",
+    "SECRET_SIG_VALUE",
+    "ProgramRun",
+    "Registration",
+    "evaluate",
+    "project_config",
+    "secret_config_keys",
+    "unwrap_secret",
+    "without_source_positions",
+]
+
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 #: The key/value pair the SDK uses to mark a value as secret on the wire.

@@ -49,6 +49,8 @@ from .manifests import SecretLeakError
 from .project import ProjectError, load_stack
 from .render import RenderError, evaluate_stack, write_rendering
 
+__all__ = ["RenderOutcome", "default_processes", "render_stacks"]
+
 
 @dataclass(frozen=True)
 class RenderOutcome:

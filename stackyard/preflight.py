@@ -17,6 +17,20 @@ from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
+__all__ = [
+    "METRICS_API_SERVICE",
+    "MINIMUM_KUBERNETES",
+    "Check",
+    "ClusterFacts",
+    "ExportFacts",
+    "Status",
+    "check_cluster_scoped",
+    "check_crds",
+    "check_version",
+    "gather",
+    "judge",
+]
+
 #: The oldest Kubernetes the exports support: the Gateway API v1.5 install carries a
 #: ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in 1.30).
 MINIMUM_KUBERNETES = (1, 30)
@@ -98,7 +112,7 @@ def check_version(facts: ClusterFacts, minimum: tuple[int, int] = MINIMUM_KUBERN
     )
 
 
-def check_metrics_api(facts: ClusterFacts, export: ExportFacts) -> Check | None:
+def _check_metrics_api(facts: ClusterFacts, export: ExportFacts) -> Check | None:
     if not export.of_kind("HorizontalPodAutoscaler"):
         return None
     if METRICS_API_SERVICE in facts.available_api_services:
@@ -111,7 +125,7 @@ def check_metrics_api(facts: ClusterFacts, export: ExportFacts) -> Check | None:
     )
 
 
-def check_certificates(facts: ClusterFacts, export: ExportFacts) -> Check | None:
+def _check_certificates(facts: ClusterFacts, export: ExportFacts) -> Check | None:
     issuers = sorted(
         {
             str(((o.get("metadata") or {}).get("annotations") or {}).get("cert-manager.io/cluster-issuer"))
@@ -151,7 +165,7 @@ def check_crds(facts: ClusterFacts, export: ExportFacts) -> Check:
     return Check("CRDs", "ok", "every custom resource's CRD is installed or comes with the stack")
 
 
-def check_dns(facts: ClusterFacts, export: ExportFacts) -> Check | None:
+def _check_dns(facts: ClusterFacts, export: ExportFacts) -> Check | None:
     selectors = [
         peer.get("podSelector", {}).get("matchLabels", {})
         for policy in export.of_kind("NetworkPolicy")
@@ -202,10 +216,10 @@ def judge(facts: ClusterFacts, export: ExportFacts, minimum: tuple[int, int] = M
     """Every precondition of the export, judged against the cluster's facts."""
     checks: Iterable[Check | None] = (
         check_version(facts, minimum),
-        check_metrics_api(facts, export),
-        check_certificates(facts, export),
+        _check_metrics_api(facts, export),
+        _check_certificates(facts, export),
         check_crds(facts, export),
-        check_dns(facts, export),
+        _check_dns(facts, export),
         check_cluster_scoped(facts, export),
     )
     return [check for check in checks if check is not None]

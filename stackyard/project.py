@@ -11,6 +11,8 @@ from typing import Any
 
 from .inputs import CONFIG_LIMIT, InputError, load_yaml
 
+__all__ = ["ProjectError", "StackInputs", "load_stack", "placeholder"]
+
 #: The top-level keys of a stack settings file (Pulumi.<stack>.yaml).
 _STACK_FILE_KEYS = ("config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt")
 
@@ -80,7 +82,7 @@ def load_stack(directory: Path, stack: str, secrets: Mapping[str, str] | None = 
     )
 
 
-def available_stacks(directory: Path) -> list[str]:
+def _available_stacks(directory: Path) -> list[str]:
     """The stacks that have a ``Pulumi.<stack>.yaml`` beside the project file."""
     return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in directory.glob("Pulumi.*.yaml"))
 
@@ -117,7 +119,7 @@ def _stack_file(directory: Path, project_doc: dict[str, Any], stack: str) -> Pat
     folder = directory / config_dir if isinstance(config_dir, str) else directory
     path = folder / f"Pulumi.{stack}.yaml"
     if not path.is_file():
-        stacks = available_stacks(folder)
+        stacks = _available_stacks(folder)
         raise ProjectError(f"stack {stack!r}: {path} does not exist; stacks here: {', '.join(stacks) or 'none'}")
     return path
 

@@ -15,6 +15,19 @@ from typing import Any
 from .manifests import normalise
 from .mockrt import Registration
 
+__all__ = [
+    "CHART_TYPE",
+    "CONFIG_FILE_NOTE",
+    "CONFIG_FILE_TYPE",
+    "CONFIG_GROUP_NOTE",
+    "CONFIG_GROUP_TYPE",
+    "EXPANSION_NOTE",
+    "RECORDED_TYPES",
+    "Record",
+    "is_recorded",
+    "to_record",
+]
+
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
 CONFIG_FILE_TYPE = "kubernetes:yaml/v2:ConfigFile"
 CONFIG_GROUP_TYPE = "kubernetes:yaml/v2:ConfigGroup"

@@ -19,6 +19,8 @@ from .manifests import Manifest, dump, is_manifest, secret_values, to_manifest
 from .project import StackInputs, load_stack
 from .records import Record, is_recorded, to_record
 
+__all__ = ["EXPORT_MARKER", "RenderError", "Rendering", "check_output_dir", "evaluate_stack", "write_rendering"]
+
 #: Written into every export, so that only a folder we wrote is ever replaced wholesale.
 EXPORT_MARKER = ".stackyard-export"
 

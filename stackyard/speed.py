@@ -35,6 +35,18 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import NoReturn
 
+__all__ = [
+    "SWITCH",
+    "enabled",
+    "end_command",
+    "end_worker",
+    "program_run",
+    "renders_in_workers",
+    "shared_with_workers",
+    "start_command",
+    "without_cyclic_gc",
+]
+
 #: The environment variable that turns every speed-up off when set to ``1``.
 SWITCH = "STACKYARD_NO_SPEEDUPS"
 

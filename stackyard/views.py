@@ -11,6 +11,16 @@ from .export import INDEX_FILE
 from .inputs import EXPORT_LIMIT, InputError, load_yaml
 from .render import RenderError, Rendering, evaluate_stack
 
+__all__ = [
+    "MANIFEST_FOLDERS",
+    "RECORD_FOLDER",
+    "ExportView",
+    "from_directory",
+    "from_rendering",
+    "is_export_dir",
+    "resolve",
+]
+
 MANIFEST_FOLDERS = ("0-crd", "1-manifest")
 RECORD_FOLDER = "charts"
 

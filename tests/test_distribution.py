@@ -178,3 +178,22 @@ class TestDistribution:
         assert "audit passed" in audit.stdout
         probe = "import importlib.util as u; print(u.find_spec('components'), u.find_spec('policy'))"
         assert run([str(venv / "bin" / "python"), "-c", probe], tmp_path).stdout.strip() == "None None"
+        # The worker's call to the API, compiled by the library's intent compiler, opened the API to it.
+        api_policy = yaml.safe_load(
+            (out / "1-manifest" / "networking.k8s.io_v1-networkpolicy-orders-dev-orders-api.yaml").read_text()
+        )
+        assert api_policy["spec"]["ingress"] == [
+            {
+                "from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "orders-worker"}}}],
+                "ports": [{"port": 8080, "protocol": "TCP"}],
+            }
+        ]
+        # A deprecation names the import the user wrote, not this repository's folder name.
+        deprecated = (
+            "import warnings, stackyard_components as s; s._DEPRECATED['WebApp'] = ('App', '1.0.0'); "
+            "warnings.simplefilter('always'); s.WebApp"
+        )
+        warning = run([str(venv / "bin" / "python"), "-c", deprecated], tmp_path).stderr
+        assert (
+            "stackyard_components.WebApp is deprecated and goes away in 1.0.0; use stackyard_components.App" in warning
+        )
