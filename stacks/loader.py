@@ -20,7 +20,6 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from components import Problem
-from stackyard import mockrt
 
 from .checks import stack_problems
 from .errors import ConfigError
@@ -43,8 +42,8 @@ class EnvironmentConfig:
 def load_stack_config() -> EnvironmentConfig:
     """Read and validate this stack's ``<project>:*`` config; raise :class:`ConfigError` on any problem."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
-    raw = mockrt.project_config(project)
-    settings = parse_stack_config(project, raw, mockrt.secret_config_keys(project))
+    raw = _project_config(project)
+    settings = parse_stack_config(project, raw, _secret_config_keys(project))
     secret_values = _secret_values(project, settings)
     return EnvironmentConfig(project=project, stack=stack, settings=settings, secret_values=secret_values)
 
@@ -156,6 +155,27 @@ def _referenced_secret_keys(raw: Mapping[str, str]) -> set[str]:
         return {str(key) for spec in secrets for key in spec.get("values", {}).values()}
     except (json.JSONDecodeError, AttributeError, TypeError):
         return set()  # the secrets key itself will be reported by validation
+
+
+def _project_config(project: str) -> dict[str, str]:
+    """Every ``<project>:*`` value as a string, keyed without the project.
+
+    The SDK lists config keys only in the environment the CLI hands a program (``PULUMI_CONFIG``),
+    through its public ``pulumi.runtime.get_config_env``; stackyard's offline renderer hands it over
+    the same way (stackyard.mockrt), so this is the one way in, under both.
+    """
+    prefix = f"{project}:"
+    return {
+        key[len(prefix) :]: str(value)
+        for key, value in pulumi.runtime.get_config_env().items()
+        if key.startswith(prefix)
+    }
+
+
+def _secret_config_keys(project: str) -> set[str]:
+    """The config keys (without the project) whose values are secrets (``secure:``)."""
+    prefix = f"{project}:"
+    return {key[len(prefix) :] for key in pulumi.runtime.get_config_secret_keys_env() if key.startswith(prefix)}
 
 
 def _secret_values(project: str, settings: StackConfig) -> dict[str, pulumi.Output[str]]:

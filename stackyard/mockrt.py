@@ -7,7 +7,9 @@ touch lives here: an SDK upgrade should only ever need this module changed.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +17,6 @@ from typing import Any
 
 import pulumi
 from google.protobuf import struct_pb2
-from pulumi.runtime import config as sdk_config
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc
@@ -34,13 +35,15 @@ __all__ = [
     "ProgramRun",
     "Registration",
     "evaluate",
-    "project_config",
-    "secret_config_keys",
     "unwrap_secret",
     "without_source_positions",
 ]
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+#: Where the CLI's language host hands a program its config and which of its keys are secrets.
+_CONFIG_ENV = "PULUMI_CONFIG"
+_SECRET_KEYS_ENV = "PULUMI_CONFIG_SECRET_KEYS"
 
 #: The key/value pair the SDK uses to mark a value as secret on the wire.
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -169,13 +172,34 @@ def evaluate(
         monitor=_RecordingMonitor(run),
     )
     # The speed-ups (this module's source-position patch, a paused collector) are speed's decision.
-    with speed.program_run(without_source_positions):
+    with _cli_environment(config, secret_keys), speed.program_run(without_source_positions):
         try:
             program()
         finally:
             # Even a failed program may have queued registrations; drain them so the next run starts clean.
             _sync_await(sdk_stack.wait_for_rpcs())
     return run
+
+
+@contextmanager
+def _cli_environment(config: dict[str, str], secret_keys: list[str]) -> Iterator[None]:
+    """Hand the program its config in the environment, as the Pulumi CLI's language host does.
+
+    The SDK lists config keys only through that environment (``pulumi.runtime.get_config_env`` and
+    ``get_config_secret_keys_env``), so a program that reads its whole config, as the stacks do,
+    needs it here too; the previous values come back when the run ends.
+    """
+    saved = {name: os.environ.get(name) for name in (_CONFIG_ENV, _SECRET_KEYS_ENV)}
+    os.environ[_CONFIG_ENV] = json.dumps({key: config[key] for key in sorted(config)})
+    os.environ[_SECRET_KEYS_ENV] = json.dumps(sorted(secret_keys))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextmanager
@@ -203,24 +227,3 @@ def unwrap_secret(value: Any) -> tuple[bool, Any]:
     if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
         return True, value.get("value")
     return False, value
-
-
-def project_config(project: str) -> dict[str, str]:
-    """Every ``<project>:*`` config value as a string, keyed without the project, under the CLI or the mocks.
-
-    The SDK offers no public way to list config keys. The CLI passes them in ``PULUMI_CONFIG`` and
-    the mock runtime in a context variable; read both, as ``pulumi.Config`` itself does.
-    """
-    merged: dict[str, Any] = {**sdk_config.get_config_env(), **sdk_config.CONFIG.get()}
-    prefix = f"{project}:"
-    return {key[len(prefix) :]: str(value) for key, value in merged.items() if key.startswith(prefix)}
-
-
-def secret_config_keys(project: str) -> set[str]:
-    """The config keys (without the project) whose values are secrets, under the CLI or the mocks."""
-    keys = {
-        *sdk_config.get_config_secret_keys_env(),
-        *(key for key in sdk_config.CONFIG.get() if sdk_config.is_config_secret(key)),
-    }
-    prefix = f"{project}:"
-    return {key[len(prefix) :] for key in keys if key.startswith(prefix)}
