@@ -15,9 +15,11 @@ from ._kit.metadata import object_meta, standard_labels
 from ._kit.values import Hostname, repeated
 from .validation import DnsLabel, DnsSubdomain, LabelValue, PortNumber
 
-__all__ = ["TYPE_TOKEN", "AppGateway", "AppGatewayArgs", "TlsListener"]
+__all__ = ["COMPONENT", "TYPE_TOKEN", "AppGateway", "AppGatewayArgs", "TlsListener"]
 
 TYPE_TOKEN = "stackyard:index:AppGateway"
+#: The ``app.kubernetes.io/component`` of the Gateway's objects, which belong to no app.
+COMPONENT = "gateway"
 
 
 class TlsListener(Args):
@@ -81,7 +83,7 @@ class AppGateway(pulumi.ComponentResource):
 
 
 def _labels(args: AppGatewayArgs) -> dict[str, str]:
-    return standard_labels(args.name, args.namespace, component="gateway", part_of=args.part_of)
+    return standard_labels(args.name, args.namespace, component=COMPONENT, part_of=args.part_of)
 
 
 def _https_redirect(name: str, args: AppGatewayArgs, opts: pulumi.ResourceOptions) -> apiextensions.CustomResource:

@@ -52,6 +52,7 @@ __all__ = [
     "CHUNK_BYTES",
     "CONFIG_DIR",
     "CONFIG_FILE",
+    "CONFIG_MAP_PREFIX",
     "DEFAULT_IMAGE",
     "DEFAULT_LOKI_LABELS",
     "DOCKER_CONTAINERS_DIR",
@@ -81,6 +82,8 @@ TYPE_TOKEN = "stackyard:index:LogShipping"
 #: Fluent Bit 5.1.2, the current release; the registry is the project's own.
 DEFAULT_IMAGE = "cr.fluentbit.io/fluent/fluent-bit:5.1.2"
 HTTP_PORT = 2020
+#: The ConfigMap's name before its content hash, so that a change of config rolls the pods.
+CONFIG_MAP_PREFIX = "fluent-bit-config-"
 METRICS_PATH = "/api/v2/metrics/prometheus"
 CONFIG_DIR = "/fluent-bit/etc/stackyard"
 CONFIG_FILE = "fluent-bit.yaml"
@@ -337,7 +340,7 @@ class LogShipping(pulumi.ComponentResource):
             opts=after(self, role, account),
         )
         config_text = render_config(args)
-        config_name = f"fluent-bit-config-{hashlib.sha256(config_text.encode()).hexdigest()[:10]}"
+        config_name = f"{CONFIG_MAP_PREFIX}{hashlib.sha256(config_text.encode()).hexdigest()[:10]}"
         config_map = core.ConfigMap(
             f"{name}-config",
             metadata=metadata(config_name),

@@ -111,7 +111,8 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_int,
         metavar="N",
         help=f"how many stacks render at once, each in a process holding it in memory "
-        f"(default: one more than the cores, here {default_processes()})",
+        f"(default: one more than the cores, here {default_processes()}; with STACKYARD_NO_SPEEDUPS=1 "
+        "they render one after another)",
     )
     audit.add_argument(
         "--kubernetes-version",

@@ -17,6 +17,8 @@ from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
+from .envdiff import CLUSTER_ISSUER_ANNOTATION
+
 __all__ = [
     "METRICS_API_SERVICE",
     "MINIMUM_KUBERNETES",
@@ -126,12 +128,9 @@ def _check_metrics_api(facts: ClusterFacts, export: ExportFacts) -> Check | None
 
 
 def _check_certificates(facts: ClusterFacts, export: ExportFacts) -> Check | None:
+    annotations = (((o.get("metadata") or {}).get("annotations") or {}) for o in export.of_kind("Gateway", "Ingress"))
     issuers = sorted(
-        {
-            str(((o.get("metadata") or {}).get("annotations") or {}).get("cert-manager.io/cluster-issuer"))
-            for o in export.of_kind("Gateway", "Ingress")
-            if ((o.get("metadata") or {}).get("annotations") or {}).get("cert-manager.io/cluster-issuer")
-        }
+        {str(found[CLUSTER_ISSUER_ANNOTATION]) for found in annotations if found.get(CLUSTER_ISSUER_ANNOTATION)}
     )
     if not issuers:
         return None

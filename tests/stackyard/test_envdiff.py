@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from components import PodSecurity, labels
+from components import PodSecurity, gateway, labels, log_shipping
 from components._kit import apis, policies
 from stackyard import envdiff
 from stackyard.cli import main
@@ -69,6 +69,8 @@ class TestComponentConventions:
         assert envdiff.HIGH_AVAILABILITY_LABEL == labels.HIGH_AVAILABILITY
         assert envdiff.CLUSTER_ISSUER_ANNOTATION == apis.CLUSTER_ISSUER_ANNOTATION
         assert envdiff.NAMESPACE_NAME_LABEL == policies.NAMESPACE_NAME_LABEL
+        assert envdiff.GATEWAY_COMPONENT == gateway.COMPONENT
+        assert envdiff.LOG_SHIPPING_CONFIG_PREFIX == log_shipping.CONFIG_MAP_PREFIX
         levels = PodSecurity(enforce="baseline", warn="restricted", audit="privileged").labels()
         read = {mode: levels.get(envdiff.POD_SECURITY_LABEL_PREFIX + mode) for mode in envdiff.POD_SECURITY_MODES}
         assert read == {"enforce": "baseline", "warn": "restricted", "audit": "privileged"}
