@@ -103,9 +103,8 @@ def rendering_has_a_local_gateway_api_install(settings: StackConfig) -> list[Pro
 
 def network_intents_resolve(settings: StackConfig) -> list[Problem]:
     """Every egress or ingress rule naming an app names one of ours, on its port; routes have a controller."""
-    routes = {app.name: app.route for app in settings.apps if app.route is not None}
     ingress_namespace = settings.ingress.namespace if settings.ingress is not None else None
-    return network_intent_problems(settings.apps, routes, ingress_namespace=ingress_namespace)
+    return network_intent_problems(settings.apps, settings.routes, ingress_namespace=ingress_namespace)
 
 
 def quota_fits_the_apps(settings: StackConfig) -> list[Problem]:

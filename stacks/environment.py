@@ -123,7 +123,7 @@ def _environment(
         App(args.name, args, opts=_after(inside, *secrets))
         for args in compile_network_intents(
             settings.apps,
-            {app.name: app.route for app in settings.apps if app.route is not None},
+            settings.routes,
             ingress_namespace=settings.ingress.namespace if settings.ingress is not None else None,
             monitoring_namespace=settings.monitoring.namespace if settings.monitoring is not None else None,
         )

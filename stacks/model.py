@@ -111,6 +111,11 @@ class StackConfig(Args):
     whose plain values look like secrets but are not: the secret check lets them through.
     Default: none."""
 
+    @property
+    def routes(self) -> dict[str, Route]:
+        """Each routed app's route, by app name, as the network-intent compiler takes them."""
+        return {app.name: app.route for app in self.apps if app.route is not None}
+
     @model_validator(mode="before")
     @classmethod
     def _apps_inherit_namespace(cls, data: Any) -> Any:
