@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stackyard.cache import cache_root
+
 from .interrupts import terminate_as_interrupt
 
 REPO = Path(__file__).resolve().parent.parent
@@ -142,6 +144,16 @@ def _provider_ldflags(mod: GoMod) -> dict[str, str]:
     }
 
 
+def _helm_ldflags(mod: GoMod) -> dict[str, str]:
+    """Helm's own version variable, and the same offline Kubernetes version as the provider's."""
+    major, minor = HELM_OFFLINE_KUBE_VERSION
+    return {
+        "helm.sh/helm/v3/internal/version.version": mod.version("helm.sh/helm/v3"),
+        "helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor": major,
+        "helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor": minor,
+    }
+
+
 def _provider_schema(build: Path, mod: GoMod, module_dir: Callable[[str], Path]) -> None:
     """The provider embeds its schema with the release version set, as upstream's generate step does."""
     command = module_dir("github.com/pulumi/pulumi-kubernetes/provider/v4") / "cmd" / "pulumi-resource-kubernetes"
@@ -242,18 +254,34 @@ CONTROL_PLANE = Toolset(
     ),
 )
 
-TOOLSETS = {toolset.name: toolset for toolset in (ENGINE, CONTROL_PLANE)}
+# -- the chart expander ---------------------------------------------------------------------------
+
+#: ``stackyard-expand`` (engine/kubernetes/cmd/stackyard-expand): charts and YAML objects expanded as
+#: the provider does. A main package of the provider's wrapper module, so it links exactly the
+#: provider's Helm and normalisation at the same pins, built with the same link flags (Helm's
+#: offline Kubernetes version above all). Its own toolset, so that `make render` and `make test`
+#: build it without the whole engine.
+EXPANDER = Toolset(
+    "expander",
+    (
+        Family(
+            "expander",
+            "engine/kubernetes",
+            "github.com/pulumi/pulumi-kubernetes/provider/v4",
+            (
+                Target("./cmd/stackyard-expand", "stackyard-expand", _provider_ldflags),
+                # The same Helm as a command, for `helm template` beside our render (bench/) and
+                # as the fidelity baseline in docs/architecture.md.
+                Target("helm.sh/helm/v3/cmd/helm", "helm", _helm_ldflags),
+            ),
+        ),
+    ),
+)
+
+TOOLSETS = {toolset.name: toolset for toolset in (ENGINE, CONTROL_PLANE, EXPANDER)}
 
 
 # -- keys and the cache ---------------------------------------------------------------------------
-
-
-def cache_root() -> Path:
-    """``$STACKYARD_CACHE``, else ``$XDG_CACHE_HOME/stackyard``, else ``~/.cache/stackyard``."""
-    if explicit := os.environ.get("STACKYARD_CACHE"):
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "stackyard"
 
 
 def go_environment() -> dict[str, str]:
@@ -339,7 +367,7 @@ def ensure(toolset: Toolset, *, log: Callable[[str], None] = print) -> Built:
         if (entry / "manifest.json").is_file():
             return Built(entry)
         _sweep_abandoned(home)
-        log(f"building the {toolset.name} toolset ({key}); a cold build takes tens of minutes on 2 cores")
+        log(f"building the {toolset.name} toolset ({key}); with empty Go caches that takes minutes on 2 cores")
         with _scratch(home / f".build-{key}-{os.getpid()}") as scratch:
             started = time.monotonic()
             for family in toolset.families:
