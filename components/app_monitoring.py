@@ -16,6 +16,7 @@ import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from ._kit.apis import DASHBOARD_LABEL
 from ._kit.args import Args
 from ._kit.children import child_options
 from ._kit.metadata import object_meta
@@ -39,8 +40,6 @@ __all__ = [
 ]
 
 TYPE_TOKEN = "stackyard:index:AppMonitoring"
-#: The label kube-prometheus-stack's Grafana sidecar looks for (its default ``grafana_dashboard: "1"``).
-DASHBOARD_LABEL = "grafana_dashboard"
 
 Severity = Literal["info", "warning", "critical"]
 AlertName = Literal["PodNotReady", "PodRestarting", "HighErrorRate"]

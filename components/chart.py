@@ -9,6 +9,7 @@ break unless their values route around the hook. Each pin lists those values, an
 from __future__ import annotations
 
 import tarfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -25,7 +26,6 @@ __all__ = [
     "check_hook_requirements",
     "check_local_chart",
     "install_chart",
-    "local_chart_warning",
     "pinned_name",
     "read_chart_metadata",
 ]
@@ -119,31 +119,30 @@ def _packaged_chart_yaml(path: Path) -> str:
                     extracted = archive.extractfile(member)
                     if extracted is not None:
                         return extracted.read().decode("utf-8")
-    except (tarfile.TarError, OSError, UnicodeDecodeError) as error:
+    except (tarfile.TarError, OSError, EOFError, UnicodeDecodeError, zlib.error) as error:
+        # zlib.error: damage inside a member that tarfile skips over to reach the next header.
         raise ValueError(f"{str(path)!r} is not a packaged Helm chart (.tgz): {error}") from None
     raise ValueError(f"{str(path)!r} holds no <chart>/Chart.yaml, so it is not a packaged Helm chart")
 
 
 def check_local_chart(path: str, pinned: PinnedChart) -> ChartMetadata:
-    """Refuse a local chart that is missing, unreadable or another chart altogether (``ValueError``)."""
+    """Refuse a local chart that is missing, unreadable, another chart or another version (``ValueError``).
+
+    The values a component passes are verified for its pinned version only, and the export records
+    the pin; so a local copy must be exactly that chart at that version.
+    """
     found = read_chart_metadata(Path(path))
     if found.name != pinned_name(pinned):
         raise ValueError(
             f"{path!r} is chart {found.name!r} {found.version}, not {pinned_name(pinned)!r}, the chart this "
             f"component installs (pinned at {pinned.version})"
         )
+    if found.version.lstrip("v") != pinned.version.lstrip("v"):
+        raise ValueError(
+            f"{path!r} is {found.name} {found.version}, but this component pins {pinned.version}: the values it "
+            f"passes were written and verified for {pinned.version}, so give a copy of that version"
+        )
     return found
-
-
-def local_chart_warning(path: str, pinned: PinnedChart) -> str | None:
-    """A warning when a local chart's version differs from the pin; its values were written for the pin."""
-    found = read_chart_metadata(Path(path))
-    if found.version.lstrip("v") == pinned.version.lstrip("v"):
-        return None
-    return (
-        f"local chart {path!r} is {found.name} {found.version}, but stackyard pins {pinned.version}: the values it "
-        f"passes were written and tested for {pinned.version}"
-    )
 
 
 def install_chart(
@@ -163,8 +162,6 @@ def install_chart(
     """
     check_hook_requirements(pinned, values)
     if local_path is not None:
-        if warning := local_chart_warning(local_path, pinned):
-            pulumi.log.warn(warning, resource=opts.parent)
         return helm.Chart(name, chart=local_path, name=release, namespace=namespace, values=dict(values), opts=opts)
     return helm.Chart(
         name,

@@ -45,6 +45,7 @@ from .ingress_implementations import (
     Profile,
     ServiceType,
     chart_values,
+    controller_disruption_budget,
     controller_service_monitor,
     envoy_gateway_certificates,
     envoy_proxy,
@@ -80,7 +81,8 @@ class IngressControllerArgs(Args):
     class_name: DnsLabel | None = None
     """The IngressClass or GatewayClass name. Default: ``traefik``, ``envoy-gateway`` or ``nginx``."""
     replicas: int = Field(default=2, ge=1)
-    """Controller replicas. With more than one, a PodDisruptionBudget keeps all but one available. Default: 2."""
+    """Controller replicas. A PodDisruptionBudget lets one of them go at a time (with one replica, a
+    drain never waits on it). Default: 2."""
     service_type: ServiceType = "LoadBalancer"
     """How traffic reaches the controller: ``LoadBalancer``, ``NodePort`` or ``ClusterIP``. Default: LoadBalancer."""
     resources: Resources = Resources(
@@ -262,6 +264,8 @@ class IngressController(pulumi.ComponentResource):
         route_class = self._gateway_class(name, args, settings, chart) if settings.serves_gateway else chart
         if settings.service_monitor:
             controller_service_monitor(name, args.implementation, settings, after(self, chart))
+        if args.implementation == "traefik":
+            controller_disruption_budget(name, settings, after(self, namespace))
         self._network_policies(name, args, after(self, namespace))
         self.namespace_name = namespace.namespace_name
         self.class_name = name_output(route_class, settings.class_name)

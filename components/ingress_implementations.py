@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
+import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.policy.v1 as policy
 import yaml
 from pulumi_kubernetes import apiextensions
 
@@ -34,12 +36,14 @@ __all__ = [
     "RouteApi",
     "ServiceType",
     "chart_values",
+    "controller_disruption_budget",
     "controller_service_monitor",
     "envoy_gateway_certificates",
     "envoy_proxy",
     "gateway_api_crds_warning",
     "proxy_name",
     "read_gateway_api_crds",
+    "traefik_pods",
 ]
 
 Implementation = Literal["traefik", "envoy-gateway", "ingress-nginx"]
@@ -191,7 +195,7 @@ _BASELINE = PodSecurity(enforce="baseline", audit="restricted", warn="restricted
 
 PROFILES: dict[str, Profile] = {
     "traefik": Profile(
-        chart=PinnedChart(chart="traefik", version="41.6.0", repository="https://traefik.github.io/charts"),
+        chart=PinnedChart(chart="traefik", version="41.3.0", repository="https://traefik.github.io/charts"),
         default_class="traefik",
         controller_name="traefik.io/gateway-controller",
         # Traefik's Gateway listeners must use its entry points' container ports.
@@ -204,7 +208,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "envoy-gateway": Profile(
         # No value routes around its certgen hook: envoy_gateway_certificates() issues the Secrets.
-        chart=PinnedChart(chart="oci://docker.io/envoyproxy/gateway-helm", version="v1.9.1"),
+        chart=PinnedChart(chart="oci://docker.io/envoyproxy/gateway-helm", version="v1.9.0"),
         default_class="envoy-gateway",
         controller_name="gateway.envoyproxy.io/gatewayclass-controller",
         # Its Envoy proxy pods are created by the controller at run time, outside our values.
@@ -250,7 +254,10 @@ def _traefik_values(settings: ControllerSettings) -> dict[str, Any]:
     values: dict[str, Any] = {
         "deployment": {"replicas": settings.replicas},
         "resources": settings.resources,
-        "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1} if settings.replicas > 1 else {"enabled": False},
+        # The budget is ours (controller_disruption_budget): the chart picks its API version by asking
+        # Helm for the kind, which Helm only knows against a cluster, so offline it writes the
+        # policy/v1beta1 that Kubernetes removed in 1.25.
+        "podDisruptionBudget": {"enabled": False},
         "service": {"spec": {"type": settings.service_type}},
         # Only the API in use is switched on, and the IngressClass never claims to be the default.
         "ingressClass": {"enabled": not settings.serves_gateway, "name": settings.class_name, "isDefaultClass": False},
@@ -271,9 +278,7 @@ def _traefik_values(settings: ControllerSettings) -> dict[str, Any]:
         },
         "podSecurityContext": {"runAsGroup": 65532, "runAsNonRoot": True, "runAsUser": 65532, **seccomp},
     }
-    if spread := settings.spread(
-        {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": f"{settings.release}-{settings.namespace}"}
-    ):
+    if spread := settings.spread(traefik_pods(settings)):
         values["topologySpreadConstraints"] = spread
     if settings.https_redirect and not settings.serves_gateway:
         redirect = {"to": "websecure", "scheme": "https", "permanent": True}
@@ -284,6 +289,28 @@ def _traefik_values(settings: ControllerSettings) -> dict[str, Any]:
     return values
 
 
+def traefik_pods(settings: ControllerSettings) -> dict[str, str]:
+    """The labels of Traefik's pods: the chart's ``traefik.labelselector``."""
+    return {
+        "app.kubernetes.io/name": "traefik",
+        "app.kubernetes.io/instance": f"{settings.release}-{settings.namespace}",
+    }
+
+
+def controller_disruption_budget(
+    name: str, settings: ControllerSettings, opts: pulumi.ResourceOptions
+) -> policy.PodDisruptionBudget:
+    """Traefik's PodDisruptionBudget: one pod may always go, so a single replica never blocks a drain."""
+    return policy.PodDisruptionBudget(
+        f"{name}-pdb",
+        metadata=object_meta("traefik", settings.namespace, settings.labels),
+        spec=policy.PodDisruptionBudgetSpecArgs(
+            max_unavailable=1, selector=meta.LabelSelectorArgs(match_labels=traefik_pods(settings))
+        ),
+        opts=opts,
+    )
+
+
 def _envoy_gateway_values(settings: ControllerSettings) -> dict[str, Any]:
     pods = {"control-plane": "envoy-gateway", "app.kubernetes.io/instance": settings.release}
     deployment: dict[str, Any] = {"replicas": settings.replicas, "envoyGateway": {"resources": settings.resources}}
@@ -291,7 +318,7 @@ def _envoy_gateway_values(settings: ControllerSettings) -> dict[str, Any]:
         deployment["pod"] = {"topologySpreadConstraints": spread}
     return {
         "deployment": deployment,
-        "podDisruptionBudget": {"maxUnavailable": 1} if settings.replicas > 1 else {},
+        "podDisruptionBudget": {"maxUnavailable": 1},
         # The chart's CRD subchart brings the Gateway API's experimental channel, which v1.9 requires.
         "crds": {"enabled": settings.install_gateway_api_crds},
     }

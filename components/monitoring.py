@@ -21,6 +21,8 @@ import pulumi
 import pulumi_kubernetes.networking.v1 as networking
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from . import labels
+from ._kit.apis import DASHBOARD_LABEL
 from ._kit.args import Args
 from ._kit.children import after
 from ._kit.policies import from_namespaces, platform_policy_spec, tcp, to_blocks, to_namespaces
@@ -43,6 +45,7 @@ __all__ = [
     "ByteSize",
     "Monitoring",
     "MonitoringArgs",
+    "MonitoringWorkloads",
     "PagerDutyReceiver",
     "PrometheusSettings",
     "Receiver",
@@ -57,7 +60,7 @@ TYPE_TOKEN = "stackyard:index:Monitoring"
 
 CHART = PinnedChart(
     chart="kube-prometheus-stack",
-    version="88.6.4",  # the newest 88.x confirmed in the chart repository's own release stream
+    version="88.5.3",  # the version the tiers verify (test data); 88.6.x is newer upstream
     repository="https://prometheus-community.github.io/helm-charts",
     hook_requirements=(
         HookRequirement(
@@ -319,6 +322,38 @@ def _receiver_config(receiver: Receiver) -> dict[str, Any]:
     return config
 
 
+class MonitoringWorkloads(Args):
+    """Requests and limits of kube-prometheus-stack's containers besides Prometheus and Alertmanager
+    (which have their own settings): the chart sets none, and every pod of the export carries them."""
+
+    operator: Resources = Resources(
+        requests=ResourceList(cpu="50m", memory="64Mi"), limits=ResourceList(cpu="200m", memory="256Mi")
+    )
+    """The Prometheus Operator. Default: 50m/64Mi requested, 200m/256Mi limit."""
+    config_reloader: Resources = Resources(
+        requests=ResourceList(cpu="10m", memory="32Mi"), limits=ResourceList(cpu="100m", memory="64Mi")
+    )
+    """The config reloader the operator adds to every Prometheus and Alertmanager pod. Default:
+    10m/32Mi requested, 100m/64Mi limit."""
+    kube_state_metrics: Resources = Resources(
+        requests=ResourceList(cpu="20m", memory="64Mi"), limits=ResourceList(cpu="200m", memory="256Mi")
+    )
+    """kube-state-metrics; its memory grows with the number of objects in the cluster. Default:
+    20m/64Mi requested, 200m/256Mi limit."""
+    grafana: Resources = Resources(
+        requests=ResourceList(cpu="50m", memory="128Mi"), limits=ResourceList(cpu="500m", memory="512Mi")
+    )
+    """Grafana. Default: 50m/128Mi requested, 500m/512Mi limit."""
+    grafana_sidecars: Resources = Resources(
+        requests=ResourceList(cpu="10m", memory="64Mi"), limits=ResourceList(cpu="100m", memory="128Mi")
+    )
+    """Each of Grafana's sidecars (dashboards, datasources). Default: 10m/64Mi requested, 100m/128Mi limit."""
+    node_exporter: Resources = Resources(
+        requests=ResourceList(cpu="10m", memory="32Mi"), limits=ResourceList(cpu="200m", memory="64Mi")
+    )
+    """The node exporter, on every node. Default: 10m/32Mi requested, 200m/64Mi limit."""
+
+
 class MonitoringArgs(Args):
     """Inputs of :class:`Monitoring`."""
 
@@ -338,11 +373,20 @@ class MonitoringArgs(Args):
     Grafana's admin. Default: none, which only ``grafana: false`` allows (the chart's built-in
     password is public)."""
     node_exporter: bool = True
-    """Whether to run the node exporter DaemonSet. It needs the host's network, PID namespace and
-    file system, hence the namespace's ``privileged`` enforce level. Default: true."""
+    """Whether to run the node exporter DaemonSet. It reads the host's network, PID namespace and
+    file system, which only ``privileged`` admits, so it runs in a namespace of its own
+    (``nodeExporterNamespace``) and the monitoring namespace stays ``restricted``. Default: true."""
+    node_exporter_namespace: DnsLabel = "node-exporter"
+    """The node exporter's own namespace: Pod Security ``privileged`` enforce (``restricted`` audit
+    and warn, so its host access stays visible), default-deny, and nothing else runs there.
+    Default: ``node-exporter``."""
     pod_security: PodSecurity | None = None
-    """Pod Security levels of the namespace. Default: ``privileged`` enforce with the node exporter
-    (``baseline`` without), ``restricted`` audit and warn."""
+    """Pod Security levels of the monitoring namespace. Default: ``restricted`` for enforce, audit
+    and warn: every pod there (the operator, Prometheus, Alertmanager, Grafana, kube-state-metrics)
+    passes it."""
+    workloads: MonitoringWorkloads = MonitoringWorkloads()
+    """Requests and limits of the chart's other containers. Default: the :class:`MonitoringWorkloads`
+    defaults."""
     scrape_ports: list[PortNumber] = []
     """More pod ports Prometheus may reach, beyond the usual exporters': the apps' metrics ports.
     An environment's stack adds its own apps'; a platform stack lists those of the environments
@@ -378,13 +422,18 @@ class MonitoringArgs(Args):
             )
         return self
 
+    @model_validator(mode="after")
+    def _node_exporter_apart(self) -> MonitoringArgs:
+        if self.node_exporter and self.node_exporter_namespace == self.namespace:
+            raise ValueError(
+                f"nodeExporterNamespace: {self.node_exporter_namespace!r} is the monitoring namespace; the node "
+                "exporter needs a privileged namespace of its own, so that the others stay restricted"
+            )
+        return self
+
     def effective_pod_security(self) -> PodSecurity:
-        """The levels in force."""
-        if self.pod_security is not None:
-            return self.pod_security
-        if self.node_exporter:
-            return PodSecurity(enforce="privileged", audit="restricted", warn="restricted")
-        return PodSecurity(enforce="baseline", audit="restricted", warn="restricted")
+        """The levels in force in the monitoring namespace."""
+        return self.pod_security or PodSecurity(enforce="restricted", audit="restricted", warn="restricted")
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -399,6 +448,12 @@ class Monitoring(pulumi.ComponentResource):
             self, args.namespace, part_of=args.part_of, pod_security=args.effective_pod_security()
         )
         inside = after(self, namespace)
+        if args.node_exporter:
+            # Host access is confined here, so that the monitoring namespace enforces restricted.
+            hosts = platform_namespace(
+                self, args.node_exporter_namespace, part_of=args.part_of, pod_security=_HOST_ACCESS
+            )
+            inside = after(self, namespace, hosts)
         install_chart(
             f"{name}-chart",
             CHART,
@@ -413,6 +468,9 @@ class Monitoring(pulumi.ComponentResource):
         self.namespace_name = namespace.namespace_name
         self.register_outputs({"namespace_name": self.namespace_name})
 
+
+#: The node exporter's namespace: it needs host namespaces and hostPath, which only privileged admits.
+_HOST_ACCESS = PodSecurity(enforce="privileged", audit="restricted", warn="restricted")
 
 #: Ports Prometheus scrapes on pods: kube-state-metrics, node exporter and Traefik, Fluent Bit,
 #: CoreDNS, ingress-nginx and Envoy Gateway, Grafana and the operator, on top of the apps' own.
@@ -477,6 +535,53 @@ def _alertmanager_values(args: MonitoringArgs) -> dict[str, Any]:
     }
 
 
+#: Every container of the chart's own pods: no privilege escalation, no capability, a read-only
+#: root file system and the runtime's seccomp profile (what restricted asks, and the node exporter
+#: needs none of it either).
+_LOCKED_DOWN = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+#: The budget of a single-replica Deployment: one pod may always go, so a node drain never waits on it.
+_ONE_MAY_GO = {"maxUnavailable": 1}
+
+
+def _node_exporter_values(args: MonitoringArgs) -> dict[str, Any]:
+    return {
+        "namespaceOverride": args.node_exporter_namespace,
+        "daemonsetAnnotations": labels.policy_exception(
+            "pod-security-restricted",
+            "reads the node's metrics: the host's network and PID namespaces and read-only hostPath mounts of "
+            "/proc, /sys and /; runs as 65534 with every capability dropped; confined to its own namespace",
+        ),
+        "resources": args.workloads.node_exporter.as_dict(),
+        "containerSecurityContext": _LOCKED_DOWN,
+    }
+
+
+def _grafana_values(args: MonitoringArgs) -> dict[str, Any]:
+    secret = args.grafana_admin_secret
+    admin = {"admin": {"existingSecret": secret, "userKey": "admin-user", "passwordKey": "admin-password"}}
+    return {
+        "enabled": args.grafana,
+        **(admin if secret else {}),
+        "resources": args.workloads.grafana.as_dict(),
+        "podDisruptionBudget": _ONE_MAY_GO,
+        "sidecar": {
+            "resources": args.workloads.grafana_sidecars.as_dict(),
+            "dashboards": {
+                "enabled": True,
+                "label": DASHBOARD_LABEL,
+                "labelValue": "1",
+                "searchNamespace": "ALL",
+            },
+        },
+    }
+
+
 def chart_values(args: MonitoringArgs) -> dict[str, Any]:
     """The complete values stackyard passes to kube-prometheus-stack."""
     prometheus = args.prometheus
@@ -498,31 +603,27 @@ def chart_values(args: MonitoringArgs) -> dict[str, Any]:
         if prometheus.storage_class is not None:
             claim["storageClassName"] = prometheus.storage_class
         spec["storageSpec"] = {"volumeClaimTemplate": {"spec": claim}}
+    workloads = args.workloads
     return {
-        "prometheus": {"prometheusSpec": spec},
+        "prometheus": {
+            "prometheusSpec": spec,
+            "podDisruptionBudget": {"enabled": prometheus.replicas > 1, "minAvailable": 1},
+        },
         "alertmanager": _alertmanager_values(args),
-        "grafana": {
-            "enabled": args.grafana,
-            **(
-                {
-                    "admin": {
-                        "existingSecret": args.grafana_admin_secret,
-                        "userKey": "admin-user",
-                        "passwordKey": "admin-password",
-                    }
-                }
-                if args.grafana_admin_secret
-                else {}
-            ),
-            "sidecar": {
-                "dashboards": {
-                    "enabled": True,
-                    "label": "grafana_dashboard",
-                    "labelValue": "1",
-                    "searchNamespace": "ALL",
-                }
-            },
+        "grafana": _grafana_values(args),
+        "kube-state-metrics": {
+            "resources": workloads.kube_state_metrics.as_dict(),
+            "podDisruptionBudget": _ONE_MAY_GO,
         },
         "nodeExporter": {"enabled": args.node_exporter},
-        "prometheusOperator": {"admissionWebhooks": {"enabled": False}, "tls": {"enabled": False}},
+        "prometheus-node-exporter": _node_exporter_values(args),
+        "prometheusOperator": {
+            "admissionWebhooks": {"enabled": False},
+            "tls": {"enabled": False},
+            "resources": workloads.operator.as_dict(),
+            # The chart's budget template keeps its default minAvailable: 1, which would block every
+            # drain of the single operator pod; 0 lets it go, as maxUnavailable: 1 does for the others.
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 0},
+            "prometheusConfigReloader": {"resources": workloads.config_reloader.as_dict()},
+        },
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,9 @@ class AuditReport:
     schema_errors: list[SchemaError]
     checked: int
     unchecked: list[str] = field(default_factory=list)
-    """Paths whose kind has no built-in schema (custom resources), so only the policies judged them."""
+    """Paths of custom resources whose CRD is not in the export, so only the policies judged them."""
+    by_crd: int = 0
+    """How many custom resources were checked against the schema of their CRD in the export."""
 
     @property
     def failed(self) -> bool:
@@ -66,11 +69,18 @@ def audit(view: ExportView, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     findings = evaluate(view.bodies()) + evaluate_charts(list(view.records.values()))
     schema_errors: list[SchemaError] = []
     unchecked: list[str] = []
+    crds = _crd_schemas(view.bodies())
+    by_crd = 0
     for path, body in sorted(view.manifests.items()):
         try:
             kubernetes_validate.validate(body, kubernetes_version, strict=True)
         except kubernetes_validate.SchemaNotFoundError:
-            unchecked.append(path)
+            schema = crds.get((str(body.get("apiVersion")), str(body.get("kind"))))
+            if schema is None:
+                unchecked.append(path)
+                continue
+            by_crd += 1
+            schema_errors += [SchemaError(path=path, message=message) for message in _custom_errors(body, schema)]
         except kubernetes_validate.ValidationError as error:
             location = "/".join(str(part) for part in error.path)
             schema_errors.append(SchemaError(path=path, message=f"{location}: {error.message}".lstrip(": ")))
@@ -81,7 +91,49 @@ def audit(view: ExportView, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
         schema_errors=schema_errors,
         checked=len(view.manifests) - len(unchecked),
         unchecked=unchecked,
+        by_crd=by_crd,
     )
+
+
+def _crd_schemas(bodies: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) → the strict form of its CRD's schema, for every CRD version in the export."""
+    schemas: dict[tuple[str, str], dict[str, Any]] = {}
+    for body in bodies:
+        if body.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = body.get("spec") or {}
+        group, kind = spec.get("group"), (spec.get("names") or {}).get("kind")
+        for version in spec.get("versions") or []:
+            schema = (version.get("schema") or {}).get("openAPIV3Schema")
+            if group and kind and isinstance(schema, dict) and version.get("served", True):
+                schemas[(f"{group}/{version.get('name')}", str(kind))] = _strict(schema)
+    return schemas
+
+
+def _strict(schema: Any) -> Any:
+    """A CRD schema that refuses unknown fields, as the API server's strict field validation does:
+    every object schema with ``properties`` and no ``x-kubernetes-preserve-unknown-fields`` gets
+    ``additionalProperties: false``."""
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    strict = {key: _strict(value) for key, value in schema.items()}
+    closed = "properties" in schema and "additionalProperties" not in schema
+    if closed and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        strict["additionalProperties"] = False
+    return strict
+
+
+def _custom_errors(body: dict[str, Any], schema: dict[str, Any]) -> Iterator[str]:
+    """What the CRD's schema refuses in a custom resource; its metadata is the API server's to check."""
+    import jsonschema  # noqa: PLC0415 - see _supported_versions
+
+    top = dict(schema)
+    top["properties"] = {**(schema.get("properties") or {}), "apiVersion": {}, "kind": {}, "metadata": {}}
+    for error in jsonschema.Draft7Validator(top).iter_errors(body):
+        location = "/".join(str(part) for part in error.path)
+        yield f"{location}: {error.message} (the schema of its CRD in this export)".lstrip(": ")
 
 
 def to_json(report: AuditReport) -> dict[str, Any]:
@@ -114,6 +166,7 @@ def to_json(report: AuditReport) -> dict[str, Any]:
             "validator": f"kubernetes-validate --strict, Kubernetes {report.kubernetes_version}",
             "checked": report.checked,
             "errors": [{"path": e.path, "message": e.message} for e in report.schema_errors],
+            "customResourcesCheckedByTheirCrd": report.by_crd,
             "notCheckedCustomResources": report.unchecked,
         },
     }

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from . import audit as auditing
+from .chartsource import ChartOptions
 from .diff import diff_exports
 from .envdiff import diff_settings
 from .manifests import SecretLeakError
@@ -101,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     envdiff.add_argument("right", help="a stack name or an export folder, e.g. prod")
     for command in (render, preview, audit, diff, envdiff, preflight):
         command.add_argument("--project", default=".", metavar="DIR", help="the Pulumi project folder (default: .)")
+        _add_chart_arguments(command)
     render.add_argument(
         "--out",
         metavar="DIR",
@@ -127,10 +129,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_chart_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--charts",
+        choices=("expand", "record", "auto"),
+        default="expand",
+        help="expand: every object of every chart and remote file, failing when one is not at hand (default); "
+        "record: a record of each under charts/ instead; auto: expand what is at hand, record the rest",
+    )
+    command.add_argument(
+        "--chart-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of charts (DIR/<chart>/, DIR/<chart>-<version>.tgz) and remote files, searched before the "
+        "cache and the network; may be given several times",
+    )
+    command.add_argument(
+        "--offline",
+        action="store_true",
+        help="never download a chart or file: use only chartPath, --chart-dir and the cache",
+    )
+
+
+def _chart_options(args: argparse.Namespace) -> ChartOptions:
+    return ChartOptions(mode=args.charts, chart_dirs=tuple(Path(d) for d in args.chart_dir), offline=args.offline)
+
+
 def _preflight(args: argparse.Namespace, consoles: _Consoles) -> int:
     from . import preflight as checks  # noqa: PLC0415 - the Kubernetes client loads for this command only
 
-    rendering = evaluate_stack(Path(args.project), args.stack)
+    rendering = evaluate_stack(Path(args.project), args.stack, charts=_chart_options(args))
     export = checks.ExportFacts(
         objects=[m.body for m in rendering.manifests], records=[r.body for r in rendering.records]
     )
@@ -182,6 +211,11 @@ def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) 
             parser.error(
                 f"{name} {value!r}: a stack name has 1-100 letters, digits, '-', '_' or '.' (or name an export folder)"
             )
+    for folder in getattr(args, "chart_dir", None) or []:
+        if not Path(folder).is_dir():
+            parser.error(
+                f"--chart-dir {folder!r}: no such folder (it holds charts as <chart>/ or <chart>-<version>.tgz)"
+            )
     version = getattr(args, "kubernetes_version", None)
     if version is not None:
         if not _KUBERNETES_VERSION.match(version):
@@ -197,7 +231,7 @@ def _render(args: argparse.Namespace, consoles: _Consoles) -> int:
     for out_dir in targets.values():
         check_output_dir(out_dir.resolve())
     exit_code = 0
-    for outcome in render_stacks(Path(args.project), targets, processes=args.jobs):
+    for outcome in render_stacks(Path(args.project), targets, processes=args.jobs, charts=_chart_options(args)):
         if outcome.error:
             consoles.err.print(f"[bold red]error:[/] {escape(outcome.stack)}: {escape(outcome.error)}")
             exit_code = max(exit_code, _ERROR_EXIT_CODES[outcome.error_kind])
@@ -220,11 +254,18 @@ def _print_render_summary(consoles: _Consoles, outcome: RenderOutcome) -> None:
     _print_count_table(consoles.out, f"{outcome.project}/{outcome.stack}", outcome.counts)
     total = sum(outcome.counts.values())
     consoles.out.print(escape(f"Rendered {total} objects of {outcome.project}/{outcome.stack} to {outcome.out_dir}"))
-    if outcome.records:
+    if outcome.expanded:
         consoles.out.print(
             escape(
-                f"Recorded {outcome.records} chart(s) and remote file(s) under charts/: their own objects "
-                "are expanded only by the real engine (pulumi up)"
+                f"Expanded {outcome.expanded} chart(s) and remote file(s) into their objects, as pulumi up applies "
+                "them; each has a record under charts/"
+            )
+        )
+    if outcome.records > outcome.expanded:
+        consoles.out.print(
+            escape(
+                f"Recorded {outcome.records - outcome.expanded} chart(s) and remote file(s) under charts/ without "
+                "their objects: this export is not complete (see the warnings, or --charts)"
             )
         )
     for key in outcome.placeholders:
@@ -236,7 +277,7 @@ def _print_render_summary(consoles: _Consoles, outcome: RenderOutcome) -> None:
 
 
 def _preview(args: argparse.Namespace, consoles: _Consoles) -> int:
-    rendering = evaluate_stack(Path(args.project), args.stack)
+    rendering = evaluate_stack(Path(args.project), args.stack, charts=_chart_options(args))
     _print_tree(consoles.out, rendering)
     _print_counts(consoles.out, rendering)
     _print_warnings(consoles.err, rendering)
@@ -244,7 +285,7 @@ def _preview(args: argparse.Namespace, consoles: _Consoles) -> int:
 
 
 def _audit(args: argparse.Namespace, consoles: _Consoles) -> int:
-    view = resolve(args.target, Path(args.project))
+    view = resolve(args.target, Path(args.project), charts=_chart_options(args))
     report = auditing.audit(view, args.kubernetes_version)
     table = Table(title=escape(f"audit of {report.target} (Kubernetes {report.kubernetes_version})"))
     for column in ("policy", "level", "object", "finding", "status"):
@@ -261,7 +302,8 @@ def _audit(args: argparse.Namespace, consoles: _Consoles) -> int:
     excepted = sum(finding.exception is not None for finding in report.findings)
     consoles.out.print(
         f"{violations} mandatory violation(s), {excepted} documented exception(s), "
-        f"{len(report.schema_errors)} schema error(s); {report.checked} object(s) schema-checked, "
+        f"{len(report.schema_errors)} schema error(s); {report.checked} object(s) schema-checked "
+        f"({report.by_crd} against their CRD in the export), "
         f"{len(report.unchecked)} custom resource(s) judged by the policies only"
     )
     report_path = Path(args.report) if args.report else _default_report(args.target)
@@ -277,7 +319,7 @@ def _audit(args: argparse.Namespace, consoles: _Consoles) -> int:
 def _diff(args: argparse.Namespace, consoles: _Consoles) -> int:
     against = Path(args.against) if args.against else Path("out") / args.stack
     before = from_directory(against)
-    after = from_rendering(evaluate_stack(Path(args.project), args.stack))
+    after = from_rendering(evaluate_stack(Path(args.project), args.stack, charts=_chart_options(args)))
     result = diff_exports(before, after)
     for path in result.added:
         consoles.out.print(f"[green]added[/]    {escape(path)}")
@@ -295,7 +337,9 @@ def _diff(args: argparse.Namespace, consoles: _Consoles) -> int:
 
 
 def _envdiff(args: argparse.Namespace, consoles: _Consoles) -> int:
-    left, right = resolve(args.left, Path(args.project)), resolve(args.right, Path(args.project))
+    charts = _chart_options(args)
+    left = resolve(args.left, Path(args.project), charts=charts)
+    right = resolve(args.right, Path(args.project), charts=charts)
     differences = diff_settings(left, right)
     table = Table(title=escape(f"{args.left} vs {args.right}: {len(differences)} setting(s) differ"))
     for column in ("subject", "setting", args.left, args.right):

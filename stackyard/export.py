@@ -19,7 +19,9 @@ __all__ = ["INDEX_FILE", "INDEX_SCHEMA_VERSION", "KUSTOMIZATION_FILE", "index", 
 
 INDEX_FILE = "index.json"
 KUSTOMIZATION_FILE = "kustomization.yaml"
-INDEX_SCHEMA_VERSION = 1
+#: 2: every object has an ``origin`` (the program, or the chart or file it came from, with its
+#: record and template); records say whether they were expanded.
+INDEX_SCHEMA_VERSION = 2
 
 
 def sha256(text: str) -> str:
@@ -66,6 +68,7 @@ def index(
 ) -> dict[str, Any]:
     """The export's index: one entry per file with its digest, identity and origin."""
     entries: list[dict[str, Any]] = []
+    records_by_urn = {record.urn: record for record in records}
     for manifest in manifests:
         entries.append(
             {
@@ -76,9 +79,11 @@ def index(
                 "namespace": manifest.namespace or None,
                 "name": manifest.name,
                 "urn": manifest.urn,
+                "origin": _origin(manifest, records_by_urn),
             }
         )
     for record in records:
+        expanded = record.body.get("expanded")
         entries.append(
             {
                 "path": record.path,
@@ -88,7 +93,9 @@ def index(
                 "namespace": record.body.get("namespace"),
                 "name": record.body.get("releaseName") or record.body.get("file"),
                 "urn": record.urn,
-                "expandedBy": "pulumi up (the real engine)",
+                "expandedBy": f"stackyard render (helm {expanded['helm']})"
+                if expanded
+                else "pulumi up (the real engine)",
             }
         )
     entries.append(
@@ -112,6 +119,20 @@ def index(
         "securePlaceholders": inputs.placeholders,
         "files": sorted(entries, key=lambda entry: entry["path"]),
     }
+
+
+def _origin(manifest: Manifest, records: Mapping[str, Record]) -> dict[str, Any]:
+    """``{"kind": "program"}``, or the record and template a chart's or file's object came from."""
+    if manifest.origin is None:
+        return {"kind": "program"}
+    record = records[manifest.origin.record]
+    origin: dict[str, Any] = {"kind": record.kind, "record": record.path, "template": manifest.origin.template}
+    expanded = record.body.get("expanded") or {}
+    if record.kind == "HelmChart":
+        origin.update(
+            release=record.body.get("releaseName"), chart=expanded.get("chart"), version=expanded.get("version")
+        )
+    return origin
 
 
 def index_text(document: Mapping[str, Any]) -> str:

@@ -9,10 +9,12 @@ from typing import Any
 
 import yaml
 
+from .apitypes import as_provider_writes
 from .mockrt import Registration, unwrap_secret
 
 __all__ = [
     "Manifest",
+    "Origin",
     "SecretLeakError",
     "dump",
     "is_manifest",
@@ -34,11 +36,29 @@ class SecretLeakError(Exception):
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where an object that a chart or remote file brings came from."""
+
+    record: str
+    """The URN of the chart or remote file (``kubernetes:helm.sh/v4:Chart`` and the like)."""
+    template: str
+    """The chart template (``traefik/templates/deployment.yaml``) or the file it was rendered from."""
+
+
+@dataclass(frozen=True)
 class Manifest:
     """One Kubernetes object as it is exported, with where it came from."""
 
     body: dict[str, Any]
     urn: str
+    origin: Origin | None = None
+    """``None`` for an object the program registers itself."""
+    text: str | None = None
+    """Its YAML as exported, when already known (a cached expansion); else :func:`dump` of the body."""
+
+    @property
+    def exported_text(self) -> str:
+        return self.text if self.text is not None else dump(self.body)
 
     @property
     def api_version(self) -> str:
@@ -82,7 +102,8 @@ def is_manifest(registration: Registration) -> bool:
 
 
 def to_manifest(registration: Registration, known_secrets: Collection[str] = ()) -> Manifest:
-    """The exported form of one registration: secrets redacted, numbers restored, keys sorted.
+    """The exported form of one registration: secrets redacted, numbers restored, keys sorted, and
+    each field as the provider writes it (:func:`stackyard.apitypes.as_provider_writes`).
 
     A value the runtime marks secret outside a Secret's data raises :class:`SecretLeakError`. The
     runtime marks the whole top-level field secret, so ``known_secrets`` (the plain values of every
@@ -98,7 +119,7 @@ def to_manifest(registration: Registration, known_secrets: Collection[str] = ())
             raise SecretLeakError(_leak_message(registration, key, value, known_secrets))
         else:
             body[key] = normalise(value)
-    return Manifest(body=_sorted(body), urn=registration.urn)
+    return Manifest(body=_sorted(as_provider_writes(body)), urn=registration.urn)
 
 
 def secret_values(registrations: Iterable[Registration]) -> set[str]:

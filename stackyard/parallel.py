@@ -45,6 +45,7 @@ from pathlib import Path
 import pulumi
 
 from . import interrupts, speed
+from .chartsource import ChartOptions
 from .manifests import SecretLeakError
 from .project import ProjectError, load_stack
 from .render import RenderError, evaluate_stack, write_rendering
@@ -61,6 +62,8 @@ class RenderOutcome:
     project: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     records: int = 0
+    expanded: int = 0
+    """How many of the records were expanded into their objects."""
     placeholders: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str = ""
@@ -75,7 +78,12 @@ def default_processes() -> int:
     return (cores or 1) + 1
 
 
-def render_stacks(project_dir: Path, targets: dict[str, Path], processes: int | None = None) -> list[RenderOutcome]:
+def render_stacks(
+    project_dir: Path,
+    targets: dict[str, Path],
+    processes: int | None = None,
+    charts: ChartOptions | None = None,
+) -> list[RenderOutcome]:
     """Render each stack to its folder, up to ``processes`` at a time. Outcomes in ``targets`` order.
 
     A stack whose process dies is reported as a crash; the others still render. If the command is
@@ -84,18 +92,20 @@ def render_stacks(project_dir: Path, targets: dict[str, Path], processes: int | 
     """
     jobs = list(targets.items())
     if len(jobs) == 1:
-        return [_render_one(project_dir, *jobs[0])]
+        return [_render_one(project_dir, *jobs[0], charts)]
     # Warmed up first: should importing start a thread, forking is off (see speed.renders_in_workers).
     _warm_up(project_dir, jobs[0][0])
     if not speed.renders_in_workers():
-        return list(_render_in_turn(project_dir, jobs))
+        return list(_render_in_turn(project_dir, jobs, charts))
     with speed.shared_with_workers():
-        outcomes = _render_forked(project_dir, jobs, min(len(jobs), processes or default_processes()))
+        outcomes = _render_forked(project_dir, jobs, min(len(jobs), processes or default_processes()), charts)
     order = {stack: index for index, (stack, _) in enumerate(jobs)}
     return sorted(outcomes, key=lambda outcome: order[outcome.stack])
 
 
-def _render_forked(project_dir: Path, jobs: list[tuple[str, Path]], limit: int) -> list[RenderOutcome]:
+def _render_forked(
+    project_dir: Path, jobs: list[tuple[str, Path]], limit: int, charts: ChartOptions | None
+) -> list[RenderOutcome]:
     waiting = deque(jobs)
     running: list[_Worker] = []
     outcomes: list[RenderOutcome] = []
@@ -106,7 +116,7 @@ def _render_forked(project_dir: Path, jobs: list[tuple[str, Path]], limit: int) 
                 # interruption and outlive the command. (A signal the new worker itself gets before
                 # it sets its own handlers is lost; the command interrupts it again, see _Worker.)
                 with interrupts.deferred():
-                    running.append(_start_worker(project_dir, *waiting.popleft()))
+                    running.append(_start_worker(project_dir, *waiting.popleft(), charts))
             ready = multiprocessing.connection.wait([worker.results for worker in running])
             for worker in [worker for worker in running if worker.results in ready]:
                 outcomes.append(worker.collect())
@@ -118,14 +128,16 @@ def _render_forked(project_dir: Path, jobs: list[tuple[str, Path]], limit: int) 
     return outcomes
 
 
-def _render_in_turn(project_dir: Path, jobs: list[tuple[str, Path]]) -> Iterator[RenderOutcome]:
+def _render_in_turn(
+    project_dir: Path, jobs: list[tuple[str, Path]], charts: ChartOptions | None
+) -> Iterator[RenderOutcome]:
     """Render the stacks one after another in this process (no forking: see speed.renders_in_workers)."""
     for index, (stack, out_dir) in enumerate(jobs):
         if index:
             # The last stack's resources are garbage now, but mostly in reference cycles, which
             # only the collector frees (it may be off, see stackyard.speed).
             gc.collect()
-        yield _render_one(project_dir, stack, out_dir)
+        yield _render_one(project_dir, stack, out_dir, charts)
 
 
 #: How long an interrupted worker may take to remove what it had half-written.
@@ -165,19 +177,23 @@ class _Worker:
             self.process.join()
 
 
-def _start_worker(project_dir: Path, stack: str, out_dir: Path) -> _Worker:
+def _start_worker(project_dir: Path, stack: str, out_dir: Path, charts: ChartOptions | None) -> _Worker:
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_render_in_worker, args=(project_dir, stack, out_dir, sending), daemon=True)
+    process = context.Process(
+        target=_render_in_worker, args=(project_dir, stack, out_dir, charts, sending), daemon=True
+    )
     process.start()
     sending.close()
     return _Worker(process=process, results=receiving, stack=stack, out_dir=out_dir)
 
 
-def _render_in_worker(project_dir: Path, stack: str, out_dir: Path, results: Connection) -> None:
+def _render_in_worker(
+    project_dir: Path, stack: str, out_dir: Path, charts: ChartOptions | None, results: Connection
+) -> None:
     interrupts.stop_once()
     try:
-        results.send(_render_one(project_dir, stack, out_dir))
+        results.send(_render_one(project_dir, stack, out_dir, charts))
         results.close()
     except KeyboardInterrupt as interruption:
         # Ctrl-C reaches every process of the group: the command says so once, workers stay quiet.
@@ -185,9 +201,9 @@ def _render_in_worker(project_dir: Path, stack: str, out_dir: Path, results: Con
     speed.end_worker(0)
 
 
-def _render_one(project_dir: Path, stack: str, out_dir: Path) -> RenderOutcome:
+def _render_one(project_dir: Path, stack: str, out_dir: Path, charts: ChartOptions | None) -> RenderOutcome:
     try:
-        rendering = evaluate_stack(project_dir, stack)
+        rendering = evaluate_stack(project_dir, stack, charts=charts)
         write_rendering(rendering, out_dir)
     except (ProjectError, pulumi.RunError, RenderError) as error:
         return RenderOutcome(stack=stack, out_dir=out_dir, error=str(error), error_kind="bad-input")
@@ -202,6 +218,7 @@ def _render_one(project_dir: Path, stack: str, out_dir: Path) -> RenderOutcome:
         project=inputs.project,
         counts=dict(rendering.counts()),
         records=len(rendering.records),
+        expanded=len(rendering.expansions.by_urn),
         placeholders=list(inputs.placeholders),
         warnings=list(rendering.warnings),
     )

@@ -91,8 +91,9 @@ class ExportFacts:
         return [o for o in self.objects if o.get("kind") in _CLUSTER_SCOPED]
 
     def installed_groups(self) -> set[str]:
-        """Custom resource groups that the stack's own charts and files install."""
-        groups: set[str] = set()
+        """Custom resource groups that the stack's own charts and files install: the CRDs in a complete
+        export, and what its chart and file records are known to bring when they were not expanded."""
+        groups = {str(o["spec"]["group"]) for o in self.objects if o.get("kind") == "CustomResourceDefinition"}
         for record in self.records:
             if record.get("kind") == "HelmChart":
                 name = Path(str(record.get("chart"))).name.removesuffix(".tgz").split("/")[-1]

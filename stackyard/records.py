@@ -21,6 +21,8 @@ __all__ = [
     "CONFIG_FILE_TYPE",
     "CONFIG_GROUP_NOTE",
     "CONFIG_GROUP_TYPE",
+    "EXPANDED_FILE_NOTE",
+    "EXPANDED_NOTE",
     "EXPANSION_NOTE",
     "RECORDED_TYPES",
     "Record",
@@ -38,6 +40,16 @@ EXPANSION_NOTE = (
     "'values' are exactly what the program passes; the chart's defaults apply beneath them."
 )
 CONFIG_FILE_NOTE = "Recorded, not expanded: the real engine reads this file when it runs (pulumi up)."
+EXPANDED_NOTE = (
+    "Expanded by stackyard render as the provider's helm.v4.Chart does: its objects are in 0-crd/ and 1-manifest/, "
+    "each listed in index.json with this record and its template; 'expanded' says what was expanded (the chart "
+    "version found, beside the pinned 'version'), from where, and the Helm hooks it has, which helm.v4.Chart does not "
+    "apply. 'values' are exactly what the program passes; the chart's defaults apply beneath them."
+)
+EXPANDED_FILE_NOTE = (
+    "Expanded by stackyard render as the provider's yaml/v2 does: its objects are in 0-crd/ and 1-manifest/, each "
+    "listed in index.json with this record."
+)
 CONFIG_GROUP_NOTE = (
     "Recorded, not expanded: the real engine applies these objects (pulumi up). Each is named with the "
     "SHA-256 of its content, so a changed object changes this record."
@@ -62,8 +74,16 @@ def is_recorded(registration: Registration) -> bool:
     return registration.type in RECORDED_TYPES
 
 
-def to_record(registration: Registration) -> Record:
-    """The record for one chart or remote file registration."""
+def to_record(registration: Registration, expanded: dict[str, Any] | None = None) -> Record:
+    """The record for one chart or remote file registration; ``expanded`` says how it was expanded."""
+    record = _record(registration)
+    if expanded is None:
+        return record
+    note = EXPANDED_NOTE if registration.type == CHART_TYPE else EXPANDED_FILE_NOTE
+    return Record(body={**record.body, "expanded": expanded, "note": note}, urn=record.urn, path=record.path)
+
+
+def _record(registration: Registration) -> Record:
     inputs = normalise(registration.inputs)
     if registration.type == CHART_TYPE:
         release = str(inputs.get("name") or registration.name)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import export, interrupts, mockrt
+from .chartsource import ChartOptions
+from .expansion import ExpansionError, Expansions, expand_all
 from .inputs import InputError, load_json
 from .manifests import Manifest, dump, is_manifest, secret_values, to_manifest
 from .project import StackInputs, load_stack
@@ -36,8 +38,11 @@ class Rendering:
     inputs: StackInputs
     registrations: list[mockrt.Registration]
     manifests: list[Manifest]
+    """Every object of the export: the program's, then those its charts and remote files bring."""
     records: list[Record] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    expansions: Expansions = field(default_factory=Expansions)
+    charts: ChartOptions = field(default_factory=ChartOptions)
 
     def counts(self) -> Counter[str]:
         """How many objects of each kind were rendered."""
@@ -49,7 +54,7 @@ class Rendering:
         Manifests and chart records, then ``kustomization.yaml`` listing the manifests and
         ``index.json`` describing everything else.
         """
-        files = {manifest.path: dump(manifest.body) for manifest in self.manifests}
+        files = {manifest.path: manifest.exported_text for manifest in self.manifests}
         files.update({record.path: dump(record.body) for record in self.records})
         files[export.KUSTOMIZATION_FILE] = export.kustomization([m.path for m in self.manifests])
         document = export.index(self.inputs, self.manifests, self.records, files)
@@ -57,8 +62,18 @@ class Rendering:
         return dict(sorted(files.items()))
 
 
-def evaluate_stack(project_dir: Path, stack: str, secrets: Mapping[str, str] | None = None) -> Rendering:
-    """Run the project's program for ``stack`` under mocks and collect its manifests."""
+def evaluate_stack(
+    project_dir: Path,
+    stack: str,
+    secrets: Mapping[str, str] | None = None,
+    charts: ChartOptions | None = None,
+) -> Rendering:
+    """Run the project's program for ``stack`` under mocks and collect its manifests.
+
+    ``charts`` says how its charts and remote files are treated (default: expanded, see
+    :class:`~stackyard.chartsource.ChartOptions`).
+    """
+    charts = charts or ChartOptions()
     inputs = load_stack(project_dir, stack, secrets)
     with _program_context(inputs):
         run = mockrt.evaluate(
@@ -72,10 +87,26 @@ def evaluate_stack(project_dir: Path, stack: str, secrets: Mapping[str, str] | N
         raise RenderError("the program logged errors:\n" + "\n".join(f"  - {error}" for error in run.errors))
     known_secrets = secret_values(run.registrations) | {inputs.config[key] for key in inputs.secret_keys}
     manifests = [to_manifest(r, known_secrets) for r in run.registrations if is_manifest(r)]
-    records = [to_record(registration) for registration in run.registrations if is_recorded(registration)]
+    try:
+        expansions = expand_all(run.registrations, charts, known_secrets)
+    except ExpansionError as error:
+        raise RenderError(str(error)) from None
+    records = [
+        to_record(r, expansions.by_urn[r.urn].expanded if r.urn in expansions.by_urn else None)
+        for r in run.registrations
+        if is_recorded(r)
+    ]
+    manifests += expansions.manifests()
     _check_unique_paths([*manifests, *records])
+    warnings = list(run.warnings) + [f"recorded, not expanded: {why}" for why in expansions.recorded.values()]
     return Rendering(
-        inputs=inputs, registrations=run.registrations, manifests=manifests, records=records, warnings=run.warnings
+        inputs=inputs,
+        registrations=run.registrations,
+        manifests=manifests,
+        records=records,
+        warnings=warnings,
+        expansions=expansions,
+        charts=charts,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .chartsource import ChartOptions
 from .export import INDEX_FILE
 from .inputs import EXPORT_LIMIT, InputError, load_yaml
 from .render import RenderError, Rendering, evaluate_stack
@@ -71,11 +72,16 @@ def from_directory(directory: Path) -> ExportView:
     return ExportView(label=str(directory), manifests=manifests, records=records)
 
 
-def resolve(target: str, project_dir: Path, secrets: Mapping[str, str] | None = None) -> ExportView:
+def resolve(
+    target: str,
+    project_dir: Path,
+    secrets: Mapping[str, str] | None = None,
+    charts: ChartOptions | None = None,
+) -> ExportView:
     """A folder holding an export, or a stack of the project to render in memory."""
     if is_export_dir(target):
         return from_directory(Path(target))
-    return from_rendering(evaluate_stack(project_dir, target, secrets))
+    return from_rendering(evaluate_stack(project_dir, target, secrets, charts))
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -12,6 +12,8 @@ import jsonschema
 import pytest
 
 from stackyard import mockrt
+from stackyard.chartsource import RECORD, ChartOptions
+from stackyard.expander import ExpanderError, find_expander
 from stackyard.manifests import Manifest, is_manifest, to_manifest
 from stackyard.project import StackInputs, load_stack
 from stackyard.render import Rendering, evaluate_stack
@@ -23,6 +25,9 @@ STACKS = ("dev", "staging", "prod")
 #: The Kubernetes version the exports are validated against (kubernetes-validate ships up to 1.37).
 KUBERNETES_VERSION = "1.36.0"
 SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
+#: The upstream charts at the pinned versions (test data beside the checkout, never in it).
+REFERENCE = ROOT.parent / "shared" / "reference"
+REFERENCE_CHARTS = REFERENCE / "charts"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,8 +95,34 @@ def run_program(
 
 @pytest.fixture(scope="session")
 def rendered() -> dict[str, Rendering]:
-    """The three example stacks, each evaluated once per test session."""
-    return {stack: evaluate_stack(ROOT, stack) for stack in STACKS}
+    """The three example stacks, each evaluated once per test session: the program's own objects,
+    with its charts and remote files as records (``--charts record``)."""
+    return {stack: evaluate_stack(ROOT, stack, charts=RECORD) for stack in STACKS}
+
+
+def complete_charts() -> ChartOptions:
+    """Chart options for the complete export from the reference charts, offline; skips the test
+    when they or the expander are absent, saying which."""
+    if not REFERENCE_CHARTS.is_dir():
+        pytest.skip(f"the complete export expands the charts in {REFERENCE_CHARTS}, which is absent in this checkout")
+    try:
+        find_expander()
+    except ExpanderError as error:
+        pytest.skip(f"the complete export needs the chart expander: {error}")
+    return ChartOptions(mode="expand", chart_dirs=(REFERENCE_CHARTS, REFERENCE / "crds"), offline=True)
+
+
+def complete_arguments() -> list[str]:
+    """The command-line arguments that give :func:`complete_charts`'s export (skipping the same way)."""
+    charts = complete_charts()
+    return [*(item for folder in charts.chart_dirs for item in ("--chart-dir", str(folder))), "--offline"]
+
+
+@pytest.fixture(scope="session")
+def complete() -> dict[str, Rendering]:
+    """The three example stacks' complete exports, charts expanded from the reference charts."""
+    charts = complete_charts()
+    return {stack: evaluate_stack(ROOT, stack, charts=charts) for stack in STACKS}
 
 
 @pytest.fixture

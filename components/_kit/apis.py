@@ -6,6 +6,7 @@ from typing import Literal
 
 __all__ = [
     "CLUSTER_ISSUER_ANNOTATION",
+    "DASHBOARD_LABEL",
     "GATEWAY_API_GROUP",
     "GATEWAY_API_VERSION",
     "MONITORING_API_VERSION",
@@ -22,6 +23,10 @@ GATEWAY_API_VERSION = f"{GATEWAY_API_GROUP}/v1"
 
 #: cert-manager's annotation on an Ingress or Gateway: which ClusterIssuer issues its certificates.
 CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
+
+#: The label Grafana's dashboard sidecar looks for on ConfigMaps: the contract between the
+#: Monitoring chart's values, which set it, and AppMonitoring's dashboards, which carry it.
+DASHBOARD_LABEL = "grafana_dashboard"
 
 #: How an environment's routes are expressed: Ingress objects, or Gateway API HTTPRoutes.
 RouteApi = Literal["ingress", "gateway"]

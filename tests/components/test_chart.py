@@ -14,7 +14,6 @@ from components import IngressController, IngressControllerArgs, Monitoring, Mon
 from components.chart import (
     PinnedChart,
     check_local_chart,
-    local_chart_warning,
     pinned_name,
     read_chart_metadata,
 )
@@ -105,35 +104,34 @@ class TestReadingALocalChart:
         with pytest.raises(ValueError, match=r"is chart 'nginx' 1\.0\.0, not 'traefik'"):
             check_local_chart(str(chart_folder(tmp_path, "nginx", "1.0.0")), TRAEFIK)
 
-    def test_another_version_is_accepted_with_a_warning_naming_both_versions(self, tmp_path: Path) -> None:
-        path = str(chart_folder(tmp_path, "traefik", "41.3.0"))
-        assert check_local_chart(path, TRAEFIK).version == "41.3.0"
-        warning = local_chart_warning(path, TRAEFIK)
-        assert warning is not None
-        assert "traefik 41.3.0" in warning
-        assert "pins 41.6.0" in warning
+    def test_another_version_is_refused_naming_both_versions(self, tmp_path: Path) -> None:
+        path = str(chart_folder(tmp_path, "traefik", "41.6.0"))
+        with pytest.raises(ValueError, match=r"is traefik 41\.6\.0, but this component pins 41\.3\.0"):
+            check_local_chart(path, TRAEFIK)
 
-    def test_the_pinned_version_gives_no_warning_with_or_without_a_v(self, tmp_path: Path) -> None:
-        oci = PinnedChart(chart="oci://docker.io/envoyproxy/gateway-helm", version="v1.9.1")
+    def test_the_pinned_version_is_accepted_with_or_without_a_v(self, tmp_path: Path) -> None:
+        oci = PinnedChart(chart="oci://docker.io/envoyproxy/gateway-helm", version="v1.9.0")
         assert pinned_name(oci) == "gateway-helm"
-        assert local_chart_warning(str(chart_folder(tmp_path, "gateway-helm", "1.9.1")), oci) is None
+        assert check_local_chart(str(chart_folder(tmp_path, "gateway-helm", "1.9.0")), oci).version == "1.9.0"
 
 
 class TestLocalChartsInComponents:
     def test_the_ingress_controller_installs_a_local_chart_without_repository_or_version(self, tmp_path: Path) -> None:
-        path = str(chart_folder(tmp_path, "traefik", "41.6.0"))
+        path = str(chart_folder(tmp_path, "traefik", "41.3.0"))
         inputs = chart_inputs(run_program(lambda: IngressController("edge", IngressControllerArgs(chart_path=path))))
         assert inputs["chart"] == path
         assert "version" not in inputs
         assert "repositoryOpts" not in inputs
 
-    def test_a_different_version_warns_on_the_component(self, tmp_path: Path) -> None:
+    def test_a_different_version_is_refused_at_the_key(self, tmp_path: Path) -> None:
         path = str(chart_folder(tmp_path, "traefik", "40.0.0"))
-        objects = run_program(lambda: IngressController("edge", IngressControllerArgs(chart_path=path)))
-        assert any("traefik 40.0.0" in warning for warning in objects.run.warnings)
+        with pytest.raises(
+            ValidationError, match=r"chartPath[\s\S]*is traefik 40\.0\.0, but this component pins 41\.3\.0"
+        ):
+            IngressControllerArgs.model_validate({"chartPath": path})
 
     def test_the_ingress_chart_must_be_the_implementations(self, tmp_path: Path) -> None:
-        path = str(chart_folder(tmp_path, "traefik", "41.6.0"))
+        path = str(chart_folder(tmp_path, "traefik", "41.3.0"))
         with pytest.raises(ValidationError, match="not 'gateway-helm'") as raised:
             IngressControllerArgs.model_validate(
                 {"implementation": "envoy-gateway", "routeApi": "gateway", "chartPath": path}
@@ -212,23 +210,17 @@ class TestTheReferenceCharts:
     """The upstream charts in ../shared/reference are the very charts the engine tier installs."""
 
     @pytest.mark.parametrize(
-        ("folder", "pinned", "version", "pin"),
+        ("folder", "pinned", "version"),
         [
-            ("charts/traefik", TRAEFIK, "41.3.0", "41.6.0"),
-            ("charts/gateway-helm", PROFILES["envoy-gateway"].chart, "v1.9.0", "v1.9.1"),
-            ("charts/kube-prometheus-stack", MONITORING_CHART, "88.5.3", "88.6.4"),
+            ("charts/traefik", TRAEFIK, "41.3.0"),
+            ("charts/gateway-helm", PROFILES["envoy-gateway"].chart, "v1.9.0"),
+            ("charts/kube-prometheus-stack", MONITORING_CHART, "88.5.3"),
         ],
     )
-    def test_each_is_its_components_chart_one_step_behind_the_pin(
-        self, folder: str, pinned: PinnedChart, version: str, pin: str
-    ) -> None:
-        path = str(REFERENCE / folder)
-        assert check_local_chart(path, pinned).version == version
-        chart = folder.removeprefix("charts/")
-        assert local_chart_warning(path, pinned) == (
-            f"local chart {path!r} is {chart} {version}, but stackyard pins {pin}: the values it passes were "
-            f"written and tested for {pin}"
-        )
+    def test_each_is_its_components_chart_at_the_pin(self, folder: str, pinned: PinnedChart, version: str) -> None:
+        """The pins are the versions the tiers verify: these charts."""
+        assert pinned.version == version
+        assert check_local_chart(str(REFERENCE / folder), pinned).version == version
 
     def test_the_gateway_api_install_is_the_pinned_standard_release(self) -> None:
         install = read_gateway_api_crds(str(REFERENCE / "crds" / "gateway-api-v1.5.1-standard-install.yaml"))

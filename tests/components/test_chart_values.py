@@ -29,7 +29,8 @@ pytestmark = pytest.mark.skipif(not CHARTS.is_dir(), reason=f"the upstream chart
 
 #: Keys whose values the charts pass through as they are (Kubernetes objects, or a whole config file).
 FREE_FORM = {
-    "resources", "securityContext", "podSecurityContext", "topologySpreadConstraints", "affinity",
+    "resources", "securityContext", "podSecurityContext", "containerSecurityContext", "topologySpreadConstraints",
+    "affinity",
     "config", "storageSpec", "secrets", "spec", "redirections", "admin",
 }  # fmt: skip
 #: Our records name charts by repository name; the reference folders by theirs.

@@ -32,7 +32,7 @@ class TestTraefik:
         objects = build()
         inputs = chart_inputs(objects)
         assert inputs["chart"] == "traefik"
-        assert inputs["version"] == "41.6.0"
+        assert inputs["version"] == "41.3.0"
         assert inputs["repositoryOpts"] == {"repo": "https://traefik.github.io/charts"}
         assert (inputs["name"], inputs["namespace"]) == ("traefik", "ingress")
         assert objects.get("Namespace", "ingress")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == (
@@ -43,11 +43,22 @@ class TestTraefik:
         values = chart_inputs(build(replicas=3, service_type="LoadBalancer"))["values"]
         assert values["deployment"] == {"replicas": 3.0}
         assert values["service"] == {"spec": {"type": "LoadBalancer"}}
-        assert values["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1.0}
+        assert values["podDisruptionBudget"] == {"enabled": False}
         assert values["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
 
-    def test_a_single_replica_gets_no_disruption_budget(self) -> None:
-        values = chart_inputs(build(replicas=1, service_type="NodePort"))["values"]
+    def test_the_budget_is_ours_at_policy_v1_and_lets_one_pod_go_even_of_one(self) -> None:
+        """The chart's own would be policy/v1beta1 offline: it asks Helm for the kind, which Helm
+        only knows against a cluster."""
+        objects = build(replicas=1, service_type="NodePort")
+        (budget,) = objects.of_manifests("PodDisruptionBudget")
+        assert budget.api_version == "policy/v1"
+        assert budget.body["spec"] == {
+            "maxUnavailable": 1,
+            "selector": {
+                "matchLabels": {"app.kubernetes.io/instance": "traefik-ingress", "app.kubernetes.io/name": "traefik"}
+            },
+        }
+        values = chart_inputs(objects)["values"]
         assert values["podDisruptionBudget"] == {"enabled": False}
         assert values["service"] == {"spec": {"type": "NodePort"}}
 
@@ -88,7 +99,7 @@ class TestEnvoyGateway:
         objects = build(implementation="envoy-gateway", route_api="gateway", service_type="NodePort", replicas=2)
         inputs = chart_inputs(objects)
         assert inputs["chart"] == "oci://docker.io/envoyproxy/gateway-helm"
-        assert inputs["version"] == "v1.9.1"
+        assert inputs["version"] == "v1.9.0"
         assert "repositoryOpts" not in inputs
         proxy = objects.get("EnvoyProxy", "envoy-gateway-proxy")
         assert proxy["spec"]["provider"]["kubernetes"]["envoyService"] == {"type": "NodePort"}
@@ -198,7 +209,7 @@ class TestEnvoyGatewayCrdCombinations:
     def test_a_local_chart_folder_provides_them(self, tmp_path: Path) -> None:
         chart = tmp_path / "gateway-helm"
         (chart / "charts" / "crds" / "crds" / "generated").mkdir(parents=True)
-        (chart / "Chart.yaml").write_text("name: gateway-helm\nversion: v1.9.1\n")
+        (chart / "Chart.yaml").write_text("name: gateway-helm\nversion: v1.9.0\n")
         args = self._validate(installGatewayApiCrds=False, chartPath=str(chart))
         assert args.envoy_gateway_crds_source() == str(chart / "charts" / "crds" / "crds" / "generated")
 

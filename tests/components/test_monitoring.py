@@ -29,17 +29,32 @@ class TestMonitoring:
     def test_it_installs_the_pinned_chart_in_its_own_namespace(self) -> None:
         objects = build()
         (chart,) = [r for r in objects.run.registrations if r.type == "kubernetes:helm.sh/v4:Chart"]
-        assert chart.inputs["version"] == "88.6.4"
+        assert chart.inputs["version"] == "88.5.3"
         assert chart.inputs["repositoryOpts"] == {"repo": "https://prometheus-community.github.io/helm-charts"}
         assert chart.inputs["namespace"] == "monitoring"
-        assert objects.kinds() == ["Namespace", *["NetworkPolicy"] * 4]
-        policies = {p["metadata"]["name"] for p in objects.of_kind("NetworkPolicy")}
+        assert objects.kinds() == ["Namespace", "Namespace", *["NetworkPolicy"] * 6]
+        policies = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in objects.of_kind("NetworkPolicy")}
         # Alertmanager is off by default, so no way out to receivers (tests/stacks/test_platform_network.py).
-        assert policies == {"default-deny", "allow-dns", "allow-monitoring", "allow-prometheus-scrapes"}
+        monitoring = {"default-deny", "allow-dns", "allow-monitoring", "allow-prometheus-scrapes"}
+        # The node exporter's namespace holds nothing that others may reach.
+        assert policies == {("monitoring", name) for name in monitoring} | {
+            ("node-exporter", "default-deny"),
+            ("node-exporter", "allow-dns"),
+        }
 
     def test_the_chart_works_without_hooks(self) -> None:
         operator = values(build())["prometheusOperator"]
-        assert operator == {"admissionWebhooks": {"enabled": False}, "tls": {"enabled": False}}
+        assert (operator["admissionWebhooks"], operator["tls"]) == ({"enabled": False}, {"enabled": False})
+
+    def test_every_chart_container_gets_requests_and_limits_and_budgets_allow_a_drain(self) -> None:
+        chart = values(build(workloads={"operator": {"limits": {"cpu": "1", "memory": "1Gi"}}}))
+        operator = chart["prometheusOperator"]
+        assert operator["resources"]["limits"] == {"cpu": "1", "memory": "1Gi"}
+        assert operator["prometheusConfigReloader"]["resources"]["limits"] == {"cpu": "100m", "memory": "64Mi"}
+        # A budget of minAvailable 1 on a single operator pod would block every node drain.
+        assert operator["podDisruptionBudget"] == {"enabled": True, "minAvailable": 0}
+        assert chart["kube-state-metrics"]["resources"]["requests"] == {"cpu": "20m", "memory": "64Mi"}
+        assert chart["prometheus-node-exporter"]["resources"]["requests"] == {"cpu": "10m", "memory": "32Mi"}
 
     def test_the_hook_check_refuses_the_chart_defaults(self) -> None:
         with pytest.raises(ValueError, match=r"prometheusOperator\.admissionWebhooks\.enabled must be False"):
@@ -93,11 +108,24 @@ class TestMonitoring:
         assert chart["grafana"]["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
         assert chart["grafana"]["sidecar"]["dashboards"]["searchNamespace"] == "ALL"
 
-    def test_the_node_exporter_needs_a_privileged_namespace_and_without_it_baseline_is_enough(self) -> None:
-        with_exporter = build().get("Namespace", "monitoring")["metadata"]["labels"]
-        assert with_exporter["pod-security.kubernetes.io/enforce"] == "privileged"
-        without = build(node_exporter=False).get("Namespace", "monitoring")["metadata"]["labels"]
-        assert without["pod-security.kubernetes.io/enforce"] == "baseline"
+    def test_the_node_exporter_runs_in_a_privileged_namespace_of_its_own(self) -> None:
+        objects = build()
+        monitoring = objects.get("Namespace", "monitoring")["metadata"]["labels"]
+        assert monitoring["pod-security.kubernetes.io/enforce"] == "restricted"
+        hosts = objects.get("Namespace", "node-exporter")["metadata"]["labels"]
+        assert (hosts["pod-security.kubernetes.io/enforce"], hosts["pod-security.kubernetes.io/warn"]) == (
+            "privileged",
+            "restricted",
+        )
+        exporter = values(objects)["prometheus-node-exporter"]
+        assert exporter["namespaceOverride"] == "node-exporter"
+        without = build(node_exporter=False)
+        assert [n["metadata"]["name"] for n in without.of_kind("Namespace")] == ["monitoring"]
+
+    def test_the_node_exporter_cannot_share_the_monitoring_namespace(self) -> None:
+        with pytest.raises(ValidationError, match="nodeExporterNamespace: 'monitoring' is the monitoring namespace"):
+            MonitoringArgs(grafana=False, node_exporter_namespace="monitoring")
+        assert MonitoringArgs(grafana=False, node_exporter=False, node_exporter_namespace="monitoring")
 
     @pytest.mark.parametrize(
         ("fields", "message"),

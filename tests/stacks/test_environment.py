@@ -47,12 +47,12 @@ class TestExampleStacks:
         counts = rendered[stack].counts()
         assert counts["Deployment"] == 3
         assert counts["Service"] == 3  # frontend, api and Fluent Bit's metrics; the worker has none
-        assert counts["PodDisruptionBudget"] == 3
-        assert counts["Namespace"] == 4  # the apps', and those of ingress, logging and monitoring
+        assert counts["PodDisruptionBudget"] == 4  # the three apps' and Traefik's own (its chart's is off)
+        assert counts["Namespace"] == 5  # the apps', and those of ingress, logging, monitoring and the node exporter
         assert counts["DaemonSet"] == 1  # Fluent Bit
         # Every namespace: default-deny and allow-dns; one per app; the platform's allow-lists.
         platform = 1 + 1 + (2 if stack == "dev" else 3)  # ingress, logging, monitoring (+ Alertmanager)
-        assert counts["NetworkPolicy"] == 4 * 2 + 3 + platform
+        assert counts["NetworkPolicy"] == 5 * 2 + 3 + platform
 
     def test_every_core_object_passes_kubernetes_validate_strict(
         self, rendered: dict[str, Rendering], stack: str

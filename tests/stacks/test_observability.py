@@ -123,7 +123,8 @@ class TestPerEnvironment:
         assert levels("shop-prod") == ("restricted", "restricted", "restricted")
         assert levels("ingress") == ("restricted", "restricted", "restricted")
         assert levels("logging") == ("privileged", "baseline", "restricted")
-        assert levels("monitoring") == ("privileged", "restricted", "restricted")
+        assert levels("monitoring") == ("restricted", "restricted", "restricted")
+        assert levels("node-exporter") == ("privileged", "restricted", "restricted")
 
     def test_backend_credentials_are_secrets_in_the_logging_namespace(self, rendered: dict[str, Rendering]) -> None:
         (secret,) = [b for b in bodies(rendered["prod"], "Secret") if b["metadata"]["namespace"] == "logging"]

@@ -19,9 +19,10 @@ import pytest
 
 from stacks.errors import ConfigError
 from stacks.loader import parse_stack_config
+from stackyard.chartsource import RECORD
 from stackyard.cli import main
 from stackyard.render import Rendering, evaluate_stack
-from tests.conftest import ROOT
+from tests.conftest import ROOT, complete_arguments
 from tests.netpol import Network, Pod
 
 EXAMPLE = ROOT / "examples" / "shared-cluster"
@@ -31,7 +32,7 @@ Identity = tuple[str, ...]
 
 @pytest.fixture(scope="module")
 def shared() -> dict[str, Rendering]:
-    return {stack: evaluate_stack(EXAMPLE, stack) for stack in ("platform", *ENVIRONMENTS)}
+    return {stack: evaluate_stack(EXAMPLE, stack, charts=RECORD) for stack in ("platform", *ENVIRONMENTS)}
 
 
 def identities(rendering: Rendering) -> set[Identity]:
@@ -84,7 +85,8 @@ class TestOneClustersWorth:
     @pytest.mark.parametrize("stack", ["platform", *ENVIRONMENTS])
     def test_each_stack_passes_the_audit(self, stack: str, tmp_path: Path) -> None:
         report = tmp_path / "report.json"
-        assert main(["audit", stack, "--project", str(EXAMPLE), "--report", str(report)]) == 0
+        arguments = ["audit", stack, "--project", str(EXAMPLE), "--report", str(report), *complete_arguments()]
+        assert main(arguments) == 0
         assert json.loads(report.read_text())["passed"] is True
 
     def test_every_stack_with_its_own_platform_would_collide(self, rendered: dict[str, Rendering]) -> None:

@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 
 #: What a copy of the project leaves out: virtualenvs (symlinks whose targets copytree would copy
 #: whole), exports, git data, caches, and the tests themselves.
-_NOT_COPIED = shutil.ignore_patterns(".venv*", "out", ".git", "*cache*", "tests", "audit")
+_NOT_COPIED = shutil.ignore_patterns(".venv*", "out", ".git", ".*_cache", "__pycache__", "tests", "audit")
 
 
 @pytest.fixture

@@ -17,11 +17,33 @@ class TestCommandProcess:
         stack_file = project / "Pulumi.dev.yaml"
         stack_file.write_text(stack_file.read_text().replace("replicas: 1", "replicas: -1", 1))
         out = project / "out"
-        command = [sys.executable, "-m", "stackyard", "render", "dev", "--project", str(project), "--out", str(out)]
+        command = [
+            sys.executable,
+            "-m",
+            "stackyard",
+            "render",
+            "--charts",
+            "record",
+            "dev",
+            "--project",
+            str(project),
+            "--out",
+            str(out),
+        ]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == EXIT_BAD_INPUT
         assert "invalid stack configuration" in result.stderr
-        preview = [sys.executable, "-m", "stackyard", "preview", "staging", "--project", str(project)]
+        preview = [
+            sys.executable,
+            "-m",
+            "stackyard",
+            "preview",
+            "staging",
+            "--charts",
+            "record",
+            "--project",
+            str(project),
+        ]
         result = subprocess.run(preview, cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr
         assert re.search(r"│ total +│ +\d+ │", result.stdout)

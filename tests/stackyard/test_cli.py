@@ -56,7 +56,7 @@ class TestCli:
             "      port: 8080\n      replicas: 1", "      port: 99999\n      replicsa: 1"
         )
         stack_file.write_text(text)
-        code = main(["render", "dev", "--project", str(project), "--out", str(tmp_path / "out")])
+        code = main(["render", "--charts", "record", "dev", "--project", str(project), "--out", str(tmp_path / "out")])
         captured = capsys.readouterr()
         assert code == EXIT_BAD_INPUT
         assert "stackyard:apps[0].port: 99999 is not allowed" in captured.err
@@ -66,21 +66,23 @@ class TestCli:
 
     def test_a_bad_stack_name_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as exit_info:
-            main(["render", "../etc", "--project", str(ROOT)])
+            main(["render", "--charts", "record", "../etc", "--project", str(ROOT)])
         assert exit_info.value.code == 2
         assert "a stack name has" in capsys.readouterr().err
 
     @pytest.mark.parametrize("jobs", ["0", "-1", "two"])
     def test_jobs_must_be_a_whole_number_of_processes(self, jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
         with pytest.raises(SystemExit) as exit_info:
-            main(["render", "dev", "staging", "--jobs", jobs])
+            main(["render", "--charts", "record", "dev", "staging", "--jobs", jobs])
         assert exit_info.value.code == EXIT_BAD_INPUT
         assert f"argument --jobs: '{jobs}': expected a whole number of processes, 1 or more" in capsys.readouterr().err
 
     def test_render_prints_counts_and_the_placeholder_note(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        assert main(["render", "dev", "--project", str(ROOT), "--out", str(tmp_path / "dev")]) == 0
+        assert (
+            main(["render", "--charts", "record", "dev", "--project", str(ROOT), "--out", str(tmp_path / "dev")]) == 0
+        )
         out = capsys.readouterr().out
         assert "Deployment" in out
         written = len(list((tmp_path / "dev" / "1-manifest").glob("*.yaml")))
@@ -90,7 +92,7 @@ class TestCli:
         assert "stackyard:apiDatabasePassword is a secure value that cannot be decrypted offline" in out
 
     def test_preview_prints_the_component_tree_and_counts(self, capsys: pytest.CaptureFixture[str]) -> None:
-        assert main(["preview", "prod", "--project", str(ROOT)]) == 0
+        assert main(["preview", "--charts", "record", "prod", "--project", str(ROOT)]) == 0
         out = capsys.readouterr().out
         lines = out.splitlines()
         app = next(i for i, line in enumerate(lines) if "stackyard:index:App  api" in line)
@@ -106,7 +108,7 @@ class TestCli:
             "      secretFiles: [api-database]", "      secretFiles: [api-databse]", 1
         )
         stack_file.write_text(text)
-        assert main(["preview", "dev", "--project", str(project)]) == 0
+        assert main(["preview", "--charts", "record", "dev", "--project", str(project)]) == 0
         err = capsys.readouterr().err
         assert "uses Secret 'api-databse', which stackyard:secrets does not create" in err
 
@@ -133,7 +135,10 @@ class TestSecretLeaks:
         secrets = {"leaky:token": CANARY}
         monkeypatch.setattr("stackyard.cli.evaluate_stack", lambda p, s: evaluate_stack(p, s, secrets))
         out = tmp_path / "out"
-        assert main(["render", "dev", "--project", str(project), "--out", str(out)]) == EXIT_PROGRAM_FAILED
+        assert (
+            main(["render", "--charts", "record", "dev", "--project", str(project), "--out", str(out)])
+            == EXIT_PROGRAM_FAILED
+        )
         captured = capsys.readouterr()
         assert CANARY not in captured.out + captured.err
         assert f"Deployment leaky/web: {where} carries a secret value" in captured.err

@@ -55,7 +55,7 @@ class TestEnvdiff:
         assert diff_settings(from_directory(tmp_path / "staging"), from_rendering(rendered["staging"])) == []
 
     def test_the_cli_prints_a_table_of_differences(self, capsys: pytest.CaptureFixture[str]) -> None:
-        assert main(["envdiff", "dev", "staging", "--project", str(ROOT)]) == 0
+        assert main(["envdiff", "--charts", "record", "dev", "staging", "--project", str(ROOT)]) == 0
         out = capsys.readouterr().out
         assert "dev vs staging:" in out
         assert "opensearch" in out

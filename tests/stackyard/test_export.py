@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stackyard.chartsource import RECORD
 from stackyard.render import Rendering, evaluate_stack, write_rendering
 from tests.conftest import ROOT, STACKS
 
@@ -24,7 +25,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folders = {}
     for stack in STACKS:
         folder = tmp_path_factory.mktemp("export") / stack
-        write_rendering(evaluate_stack(ROOT, stack), folder)
+        write_rendering(evaluate_stack(ROOT, stack, charts=RECORD), folder)
         folders[stack] = folder
     return folders
 

@@ -90,7 +90,9 @@ def test_a_hostile_stack_file_is_refused_cleanly(
     stack_file = project / "Pulumi.dev.yaml"
     stack_file.write_bytes(content)
     out = tmp_path / "out"
-    code, output, seconds = run(capsys, "render", "dev", "--project", str(project), "--out", str(out))
+    code, output, seconds = run(
+        capsys, "render", "--charts", "record", "dev", "--project", str(project), "--out", str(out)
+    )
     assert_refused(code, output, seconds, stack_file, expected)
     assert not out.exists()
 
@@ -99,14 +101,16 @@ def test_a_hostile_project_file_is_refused_cleanly(
     project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (project / "Pulumi.yaml").write_bytes(b"name: stackyard\nname: other\nruntime: python\n")
-    code, output, seconds = run(capsys, "render", "dev", "--project", str(project), "--out", str(tmp_path / "o"))
+    code, output, seconds = run(
+        capsys, "render", "--charts", "record", "dev", "--project", str(project), "--out", str(tmp_path / "o")
+    )
     assert_refused(code, output, seconds, project / "Pulumi.yaml", "duplicate key 'name'")
 
 
 @pytest.fixture
 def export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     folder = tmp_path / "export"
-    assert main(["render", "dev", "--project", str(ROOT), "--out", str(folder)]) == 0
+    assert main(["render", "--charts", "record", "dev", "--project", str(ROOT), "--out", str(folder)]) == 0
     capsys.readouterr()
     return folder
 
@@ -140,7 +144,7 @@ def test_a_damaged_export_is_refused_cleanly_by_audit_and_diff(
     make, expected = EXPORT_DAMAGE[damage]
     path = make(export)
     args = ["audit", str(export), "--report", str(tmp_path / "r.json")] if command == "audit" else [
-        "diff", "dev", "--project", str(ROOT), "--against", str(export)]  # fmt: skip
+        "diff", "dev", "--charts", "record", "--project", str(ROOT), "--against", str(export)]  # fmt: skip
     code, output, seconds = run(capsys, *args)
     assert_refused(code, output, seconds, path, expected)
     assert not (tmp_path / "r.json").exists()
@@ -227,7 +231,9 @@ def test_any_mutation_of_a_stack_renders_cleanly_or_fails_with_a_key_path(
     (project / "Pulumi.dev.yaml").write_bytes(content)
     out = tmp_path / "out"
     shutil.rmtree(out, ignore_errors=True)
-    code, output, _seconds = run(capsys, "render", "dev", "--project", str(project), "--out", str(out))
+    code, output, _seconds = run(
+        capsys, "render", "--charts", "record", "dev", "--project", str(project), "--out", str(out)
+    )
     assert "Traceback" not in output
     assert code in (0, 2), output
     event(f"exit {code}")

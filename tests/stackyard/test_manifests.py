@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
+from stackyard.chartsource import RECORD
 from stackyard.manifests import SecretLeakError, to_manifest
 from stackyard.mockrt import Registration
 from stackyard.render import Rendering, evaluate_stack, write_rendering
-from tests.conftest import ROOT, STACKS
+from tests.conftest import ROOT, STACKS, complete_charts
 
 CANARY = "canary-7f3a9c-do-not-leak"
 
@@ -53,7 +54,10 @@ class TestRedactionCanaries:
 
     def test_secure_config_in_a_secret_is_exported_as_a_marker_only(self, tmp_path: Path) -> None:
         rendering = evaluate_stack(
-            ROOT, "prod", secrets={"stackyard:apiDatabasePassword": CANARY, "stackyard:lokiPassword": CANARY + "-2"}
+            ROOT,
+            "prod",
+            charts=complete_charts(),
+            secrets={"stackyard:apiDatabasePassword": CANARY, "stackyard:lokiPassword": CANARY + "-2"},
         )
         write_rendering(rendering, tmp_path / "prod")
         everything = tree_text(tmp_path / "prod")
@@ -63,7 +67,7 @@ class TestRedactionCanaries:
 
     def test_markers_change_when_the_secret_changes(self) -> None:
         def marker(value: str) -> str:
-            rendering = evaluate_stack(ROOT, "dev", secrets={"stackyard:apiDatabasePassword": value})
+            rendering = evaluate_stack(ROOT, "dev", charts=RECORD, secrets={"stackyard:apiDatabasePassword": value})
             return rendering.files()["1-manifest/v1-secret-shop-dev-api-database.yaml"]
 
         assert marker(CANARY) != marker(CANARY + "x")

@@ -28,19 +28,36 @@ class TestSeveralStacks:
     def test_rendering_several_stacks_at_once_gives_the_files_of_one_at_a_time(self, tmp_path: Path) -> None:
         # A process of its own: the parallel path forks only where no other thread runs, unlike here.
         together = tmp_path / "together"
-        command = [sys.executable, "-m", "stackyard", "render", *STACKS, "--out", str(together)]
+        command = [sys.executable, "-m", "stackyard", "render", "--charts", "record", *STACKS, "--out", str(together)]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr
         out = result.stdout
         for stack in STACKS:
             assert f"objects of stackyard/{stack} to {together / stack}" in out
             alone = tmp_path / f"alone-{stack}"
-            assert main(["render", stack, "--project", str(ROOT), "--out", str(alone)]) == 0
+            assert main(["render", "--charts", "record", stack, "--project", str(ROOT), "--out", str(alone)]) == 0
             assert tree(together / stack) == tree(alone)
 
     def test_one_job_renders_several_stacks_one_after_another(self, tmp_path: Path) -> None:
         out = tmp_path / "out"
-        assert main(["render", "dev", "staging", "--jobs", "1", "--project", str(ROOT), "--out", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "render",
+                    "--charts",
+                    "record",
+                    "dev",
+                    "staging",
+                    "--jobs",
+                    "1",
+                    "--project",
+                    str(ROOT),
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         assert (out / "dev" / "index.json").is_file()
         assert (out / "staging" / "index.json").is_file()
 
@@ -54,7 +71,19 @@ class TestSeveralStacks:
         prologue = "import os\n\nimport pulumi\n\nif pulumi.get_stack() == 'qa':\n    os._exit(7)\n"
         _prepend_to_program(project, prologue)
         out = tmp_path / "out"
-        command = [sys.executable, "-m", "stackyard", "render", *stacks, "--jobs", "2", "--project", str(project)]
+        command = [
+            sys.executable,
+            "-m",
+            "stackyard",
+            "render",
+            "--charts",
+            "record",
+            *stacks,
+            "--jobs",
+            "2",
+            "--project",
+            str(project),
+        ]
         result = subprocess.run([*command, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == 1, result.stderr
         assert "qa: the render process exited with status 7 before reporting" in " ".join(result.stderr.split())
@@ -66,7 +95,18 @@ class TestSeveralStacks:
     def test_a_program_that_does_not_parse_is_reported_for_each_stack(self, project: Path, tmp_path: Path) -> None:
         (project / "__main__.py").write_text("import pulumi\n\ndef main(:\n")
         out = tmp_path / "out"
-        command = [sys.executable, "-m", "stackyard", "render", "dev", "staging", "--project", str(project)]
+        command = [
+            sys.executable,
+            "-m",
+            "stackyard",
+            "render",
+            "--charts",
+            "record",
+            "dev",
+            "staging",
+            "--project",
+            str(project),
+        ]
         result = subprocess.run([*command, "--out", str(out)], cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == 1
         assert result.stderr.startswith("error: dev: ")
@@ -91,7 +131,19 @@ class TestSeveralStacks:
         )
         _prepend_to_program(project, prologue)
         out = tmp_path / "out"
-        command = [sys.executable, "-m", "stackyard", "render", *STACKS, "--project", str(project), "--out", str(out)]
+        command = [
+            sys.executable,
+            "-m",
+            "stackyard",
+            "render",
+            "--charts",
+            "record",
+            *STACKS,
+            "--project",
+            str(project),
+            "--out",
+            str(out),
+        ]
         process = psutil.Popen(
             command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
         )
@@ -118,7 +170,10 @@ class TestSeveralStacks:
         stack_file = project / "Pulumi.staging.yaml"
         stack_file.write_text(stack_file.read_text().replace("replicas: 2", "replicas: -2", 1))
         out = tmp_path / "out"
-        assert main(["render", "dev", "staging", "--project", str(project), "--out", str(out)]) == EXIT_BAD_INPUT
+        assert (
+            main(["render", "--charts", "record", "dev", "staging", "--project", str(project), "--out", str(out)])
+            == EXIT_BAD_INPUT
+        )
         assert "staging: invalid stack configuration" in capsys.readouterr().err
         assert (out / "dev" / "index.json").is_file()
         assert not (out / "staging").exists()

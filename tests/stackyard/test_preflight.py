@@ -68,6 +68,21 @@ def test_a_custom_resource_group_nobody_installs_is_missing(staging: ExportFacts
     assert preflight.check_crds(ready(crd_groups={"gateway.networking.k8s.io"}), without_install).status == "ok"
 
 
+def test_a_complete_export_installs_the_groups_of_the_crds_it_holds(staging: ExportFacts) -> None:
+    # A complete export holds the CRDs themselves: they count as installed, whatever the records say.
+    gateway_crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "httproutes.gateway.networking.k8s.io"},
+        "spec": {"group": "gateway.networking.k8s.io"},
+    }
+    charts_only = [r for r in staging.records if r["kind"] == "HelmChart"]
+    assert preflight.check_crds(ready(), ExportFacts(staging.objects, charts_only)).status == "missing"
+    complete = ExportFacts([*staging.objects, gateway_crd], charts_only)
+    assert "gateway.networking.k8s.io" in complete.installed_groups()
+    assert preflight.check_crds(ready(), complete).status == "ok"
+
+
 def test_another_environments_cluster_scoped_object_is_a_warning(staging: ExportFacts) -> None:
     facts = ready(existing={("Namespace", "logging"): {"app.kubernetes.io/instance": "elsewhere"}})
     check = preflight.check_cluster_scoped(facts, staging)

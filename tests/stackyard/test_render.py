@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from stackyard.chartsource import RECORD
 from stackyard.cli import EXIT_BAD_INPUT, main
 from stackyard.project import placeholder
 from stackyard.render import Rendering, evaluate_stack, write_rendering
@@ -43,8 +44,8 @@ class TestRenderDeterminism:
     def test_rendering_twice_gives_byte_identical_files(self, tmp_path: Path) -> None:
         for stack in STACKS:
             first, second = tmp_path / f"{stack}-1", tmp_path / f"{stack}-2"
-            write_rendering(evaluate_stack(ROOT, stack), first)
-            write_rendering(evaluate_stack(ROOT, stack), second)
+            write_rendering(evaluate_stack(ROOT, stack, charts=RECORD), first)
+            write_rendering(evaluate_stack(ROOT, stack, charts=RECORD), second)
             assert tree(first) == tree(second)
             assert len(tree(first)) > 10
 
@@ -63,11 +64,14 @@ class TestRenderSafety:
 
     def test_a_failed_render_leaves_the_previous_export_untouched(self, project: Path, tmp_path: Path) -> None:
         out = tmp_path / "out"
-        assert main(["render", "dev", "--project", str(project), "--out", str(out)]) == 0
+        assert main(["render", "--charts", "record", "dev", "--project", str(project), "--out", str(out)]) == 0
         before = tree(out)
         stack_file = project / "Pulumi.dev.yaml"
         stack_file.write_text(stack_file.read_text().replace("replicas: 1", "replicas: -1", 1))
-        assert main(["render", "dev", "--project", str(project), "--out", str(out)]) == EXIT_BAD_INPUT
+        assert (
+            main(["render", "--charts", "record", "dev", "--project", str(project), "--out", str(out)])
+            == EXIT_BAD_INPUT
+        )
         assert tree(out) == before
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "project"]  # no staging folder left
 
@@ -75,22 +79,25 @@ class TestRenderSafety:
         precious = tmp_path / "precious"
         precious.mkdir()
         (precious / "notes.txt").write_text("keep me")
-        assert main(["render", "dev", "--project", str(ROOT), "--out", str(precious)]) == EXIT_BAD_INPUT
+        assert (
+            main(["render", "--charts", "record", "dev", "--project", str(ROOT), "--out", str(precious)])
+            == EXIT_BAD_INPUT
+        )
         assert (precious / "notes.txt").read_text() == "keep me"
 
     def test_a_re_render_replaces_the_previous_export_as_a_whole(self, tmp_path: Path) -> None:
         out = tmp_path / "out"
-        assert main(["render", "dev", "--project", str(ROOT), "--out", str(out)]) == 0
+        assert main(["render", "--charts", "record", "dev", "--project", str(ROOT), "--out", str(out)]) == 0
         stale = out / "1-manifest" / "stale.yaml"
         stale.write_text("kind: Stale\n")
-        assert main(["render", "dev", "--project", str(ROOT), "--out", str(out)]) == 0
+        assert main(["render", "--charts", "record", "dev", "--project", str(ROOT), "--out", str(out)]) == 0
         assert not stale.exists()
         # The marker is how a later render recognises a folder it may replace: its name is a contract.
         assert (out / ".stackyard-export").read_text() == DEV_MARKER
 
     def test_the_export_folder_is_as_readable_as_any_folder_the_user_makes(self, tmp_path: Path) -> None:
         out = tmp_path / "out"
-        assert main(["render", "dev", "--project", str(ROOT), "--out", str(out)]) == 0
+        assert main(["render", "--charts", "record", "dev", "--project", str(ROOT), "--out", str(out)]) == 0
         (tmp_path / "made-by-hand").mkdir()
         assert out.stat().st_mode & 0o777 == (tmp_path / "made-by-hand").stat().st_mode & 0o777
 
@@ -139,9 +146,11 @@ class TestRenderSafety:
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         out = tmp_path / "out"
-        assert main(["render", "prod", "--project", str(ROOT), "--out", str(out)]) == 0
+        assert main(["render", "--charts", "record", "prod", "--project", str(ROOT), "--out", str(out)]) == 0
         before = tree(out)
-        assert main(["render", "dev", "--project", str(ROOT), "--out", str(out)]) == EXIT_BAD_INPUT
+        assert (
+            main(["render", "--charts", "record", "dev", "--project", str(ROOT), "--out", str(out)]) == EXIT_BAD_INPUT
+        )
         assert (
             "holds the export of stackyard/prod, which rendering stackyard/dev would replace" in capsys.readouterr().err
         )

@@ -32,7 +32,19 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 
 def render(project: Path, stacks: tuple[str, ...], out: Path, env: dict[str, str]) -> None:
-    command = [sys.executable, "-m", "stackyard", "render", *stacks, "--project", str(project), "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "stackyard",
+        "render",
+        "--charts",
+        "record",
+        *stacks,
+        "--project",
+        str(project),
+        "--out",
+        str(out),
+    ]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     return result
@@ -187,13 +199,25 @@ class TestSeveralStacks:
         self, tmp_path: Path, env: dict[str, str], expected: dict[str, Any]
     ) -> None:
         project = tmp_path / "project"
-        shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv*", "out", ".git", "*cache*", "tests"))
+        shutil.copytree(
+            ROOT, project, ignore=shutil.ignore_patterns(".venv*", "out", ".git", ".*_cache", "__pycache__", "tests")
+        )
         seen = tmp_path / "seen"
         seen.mkdir()
         program = project / "__main__.py"
         program.write_text(program.read_text().replace("import pulumi\n", OBSERVER.format(folder=str(seen)), 1))
         stacks = ("dev", "staging")
-        command = [sys.executable, "-m", "stackyard", "render", *stacks, "--project", str(project)]
+        command = [
+            sys.executable,
+            "-m",
+            "stackyard",
+            "render",
+            "--charts",
+            "record",
+            *stacks,
+            "--project",
+            str(project),
+        ]
         process = subprocess.Popen(
             [*command, "--out", str(tmp_path / "out")],
             cwd=ROOT,

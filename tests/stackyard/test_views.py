@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from stackyard.chartsource import RECORD
 from stackyard.render import RenderError, Rendering, write_rendering
 from stackyard.views import ExportView, from_directory, from_rendering, is_export_dir, resolve
 from tests.conftest import ROOT
@@ -56,4 +57,4 @@ class TestExportViews:
     ) -> None:
         write_rendering(rendered["dev"], tmp_path / "dev")
         assert resolve(str(tmp_path / "dev"), ROOT).label == str(tmp_path / "dev")
-        assert resolve("dev", ROOT).label == "stackyard/dev"
+        assert resolve("dev", ROOT, charts=RECORD).label == "stackyard/dev"
