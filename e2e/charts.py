@@ -1,10 +1,11 @@
 """What each chart puts into a stack, once the real provider has expanded it.
 
-Offline, ``stackyard render`` records a chart; only the provider renders its objects. From one
-engine run (the provider's render plus the stack's state, which says which chart owns which
-object) this reports, per chart: the objects it brings, the Helm hooks it has (``helm.v4.Chart``
-renders none of them), whether its pods pass the Pod Security level of the namespace they land
-in, and what stackyard's policies find in its objects.
+``stackyard render`` expands each chart as the provider does (the engine tier checks the two agree
+object for object); this report is read from the provider's side. From one engine run (the
+provider's render plus the stack's state, which says which chart owns which object) it reports,
+per chart: the objects it brings, the Helm hooks it has (``helm.v4.Chart`` renders none of
+them), whether its pods pass the Pod Security level of the namespace they land in, and what
+stackyard's policies find in its objects.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ step that broke.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,14 +65,20 @@ class StackCycle:
     stackyard_render: dict[str, Any]
     """``stackyard render`` of the same program and config (with the same secret values), by path."""
     stackyard_text: str
-    stackyard_records: list[dict[str, Any]]
-    """stackyard's records of the charts and remote files, from the same render."""
+    stackyard_records_by_path: dict[str, dict[str, Any]]
+    """stackyard's records of the charts and remote files, from the same render, by path (``charts/…``)."""
+    stackyard_index: dict[str, Any]
+    """That render's index.json: each file's URN and origin."""
     provider_text: dict[str, str]
     state_after_up: list[dict[str, Any]]
     state_after_destroy: list[dict[str, Any]]
     render_files_after_destroy: list[str]
     backend_text: str
     """Every file of the backend after ``up``: the encrypted state."""
+
+    @property
+    def stackyard_records(self) -> list[dict[str, Any]]:
+        return list(self.stackyard_records_by_path.values())
 
     @property
     def comparison(self) -> parity.Comparison:
@@ -116,7 +123,10 @@ def run_cycle(tools: Toolchain, stack: str, scratch: Path) -> StackCycle:
             provider_render=provider_render,
             stackyard_render=parity.read_tree(ours),
             stackyard_text="".join(_texts(ours).values()),
-            stackyard_records=[load_yaml(p) for p in sorted((ours / "charts").glob("*.yaml"))],
+            stackyard_records_by_path={
+                str(p.relative_to(ours)): load_yaml(p) for p in sorted((ours / "charts").glob("*.yaml"))
+            },
+            stackyard_index=json.loads((ours / "index.json").read_text()),
             provider_text=provider_text,
             state_after_up=state_after_up,
             state_after_destroy=state_after_destroy,

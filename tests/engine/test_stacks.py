@@ -7,6 +7,7 @@ previewed again, and destroyed; the provider's YAML is compared with ``stackyard
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,21 @@ def _object_key(body: dict[str, object]) -> tuple[str, str, str, str]:
         str(metadata.get("namespace") or ""),
         str(metadata.get("name")),
     )
+
+
+def _chart_owner(by_urn: dict[str, dict[str, Any]], urn: str) -> str | None:
+    """The URN of the chart or remote file that ``urn`` descends from in the state, if any."""
+    parent = by_urn[urn].get("parent")
+    while parent:
+        if by_urn[parent]["type"] in CHART_TYPES:
+            return str(parent)
+        parent = by_urn[parent].get("parent")
+    return None
+
+
+def _index_objects(cycle: StackCycle) -> list[dict[str, Any]]:
+    """The Kubernetes objects among the files of stackyard's index (not its records or Kustomization)."""
+    return [entry for entry in cycle.stackyard_index["files"] if "origin" in entry]
 
 
 class TestRenderMode:
@@ -52,25 +68,27 @@ class TestRenderMode:
         assert sorted(comparison.allowed) == secrets
         assert [rule.kind for rule in parity.ALLOWED] == ["Secret"]
 
-    def test_every_object_only_the_provider_writes_belongs_to_a_chart_or_remote_file(self, cycle: StackCycle) -> None:
+    def test_the_export_holds_every_object_the_provider_writes_the_charts_included(self, cycle: StackCycle) -> None:
+        assert cycle.comparison.only_provider == []
+        from_charts = [entry for entry in _index_objects(cycle) if entry["origin"]["kind"] != "program"]
+        assert from_charts, "every example stack installs charts, whose objects the export holds"
+
+    def test_each_chart_object_has_the_urn_the_engine_gives_it_under_its_chart(self, cycle: StackCycle) -> None:
         by_urn = {resource["urn"]: resource for resource in cycle.state_after_up}
-
-        def owner(urn: str) -> str | None:
-            parent = by_urn[urn].get("parent")
-            while parent:
-                if by_urn[parent]["type"] in CHART_TYPES:
-                    return str(parent)
-                parent = by_urn[parent].get("parent")
-            return None
-
-        owned = {
-            _object_key(resource["inputs"]): owner(resource["urn"])
-            for resource in cycle.state_after_up
-            if resource["type"].startswith("kubernetes:") and "kind" in (resource.get("inputs") or {})
+        engine = {
+            urn: owner
+            for urn, resource in by_urn.items()
+            if "kind" in (resource.get("inputs") or {}) and (owner := _chart_owner(by_urn, urn)) is not None
         }
-        only_provider = [_object_key(cycle.provider_render[path]) for path in cycle.comparison.only_provider]
-        assert only_provider, "the charts expand into objects"
-        assert [key for key in only_provider if owned.get(key) is None] == []
+        ours = {
+            entry["urn"]: entry["origin"]["record"]
+            for entry in _index_objects(cycle)
+            if entry["origin"]["kind"] != "program"
+        }
+        assert sorted(ours) == sorted(engine)
+        # Each object's record is its chart's: the one whose URN is the object's parent in the state.
+        records = {record["urn"]: path for path, record in cycle.stackyard_records_by_path.items()}
+        assert {urn: records.get(owner) for urn, owner in engine.items()} == ours
 
     def test_destroy_leaves_an_empty_stack_and_an_empty_render_folder(self, cycle: StackCycle) -> None:
         assert cycle.destroy.returncode == 0
