@@ -29,7 +29,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .gobuild import CONTROL_PLANE, REPO, Built, cache_root, ensure
+from stackyard.cache import cache_root
+
+from .gobuild import CONTROL_PLANE, REPO, Built, ensure
 from .interrupts import terminate_as_interrupt
 
 HOST = "127.0.0.1"

@@ -43,6 +43,11 @@ class Network:
             target, source, port, protocol, "Ingress"
         )
 
+    def admits(self, source: Endpoint, target: Endpoint, port: int, protocol: str = "TCP") -> bool:
+        """Whether ``target``'s ingress side accepts ``source`` on ``port``, whatever the source's
+        own egress policies say (what the target's namespace lets in)."""
+        return self._allowed(target, source, port, protocol, "Ingress")
+
     def _allowed(self, pod: Endpoint, peer: Endpoint, port: int, protocol: str, direction: str) -> bool:
         if isinstance(pod, Outside):
             return True  # policies only constrain pods
