@@ -47,6 +47,13 @@ REFERENCE = ROOT.parent / "shared" / "reference"
 CHART_DIRS = (REFERENCE / "charts", REFERENCE / "crds")
 
 
+class _GoLikeLoader(yaml.CSafeLoader):
+    """Reads a bare ``=`` as the string Go's YAML reads it as (kube-prometheus-stack's CRDs hold one)."""
+
+
+_GoLikeLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 def timed(run: Callable[[], None], repeat: int) -> float:
     samples = []
     for _ in range(repeat):
@@ -83,7 +90,7 @@ def fidelity(helm: Path, export: Path, scratch: Path) -> tuple[int, int, int]:
     values = scratch / "values.json"
     for record in chart_records(export):
         values.write_text(json.dumps(record["values"]))
-        for body in yaml.safe_load_all(helm_template(helm, record, values)):
+        for body in yaml.load_all(helm_template(helm, record, values), Loader=_GoLikeLoader):
             if not body:
                 continue
             total += 1

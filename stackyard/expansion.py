@@ -13,8 +13,6 @@ instead of running Helm again.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import hashlib
 import json
@@ -26,7 +24,7 @@ from typing import Any
 from .cache import cache_root, write_atomically
 from .chartsource import ChartOptions, ChartSourceError, ChartSpec, ChartUnavailableError, Found, find_chart, find_file
 from .expander import Expander, ExpanderError, find_expander
-from .manifests import Manifest, Origin, SecretLeakError, dump, normalise, redaction_marker
+from .manifests import Manifest, Origin, SecretLeakError, dump, normalise, redacted_secret_values
 from .mockrt import Registration, unwrap_secret
 from .records import CHART_TYPE, CONFIG_FILE_TYPE, CONFIG_GROUP_TYPE
 
@@ -35,7 +33,7 @@ __all__ = ["EXPANDED_TYPES", "Expansion", "ExpansionError", "Expansions", "child
 EXPANDED_TYPES = (CHART_TYPE, CONFIG_GROUP_TYPE, CONFIG_FILE_TYPE)
 
 #: Bump when what this module makes of the expander's answer changes (the cached form).
-_RECIPE = "1"
+_RECIPE = "2"
 
 
 class ExpansionError(Exception):
@@ -256,22 +254,12 @@ def _plain(value: Any) -> Any:
 
 
 def _redacted(body: dict[str, Any]) -> dict[str, Any]:
-    """A chart's Secret with each value replaced by its marker (the digest of the decoded value)."""
+    """A chart's Secret with its values as markers (the digest of each decoded value) in ``stringData``."""
     if body.get("kind") != "Secret" or body.get("apiVersion") != "v1":
         return body
-    redacted = dict(body)
-    if isinstance(body.get("data"), dict):
-        redacted["data"] = {key: redaction_marker(_decoded(value)) for key, value in body["data"].items()}
-    if isinstance(body.get("stringData"), dict):
-        redacted["stringData"] = {key: redaction_marker(value) for key, value in body["stringData"].items()}
+    redacted = {key: value for key, value in body.items() if key not in ("data", "stringData")}
+    redacted.update(redacted_secret_values(body.get("data"), body.get("stringData")))
     return redacted
-
-
-def _decoded(value: object) -> str:
-    try:
-        return base64.b64decode(str(value), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return str(value)
 
 
 def _sorted(value: Any) -> Any:

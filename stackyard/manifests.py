@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ __all__ = [
     "dump",
     "is_manifest",
     "normalise",
+    "redacted_secret_values",
     "redaction_marker",
     "secret_values",
     "to_manifest",
@@ -114,12 +117,37 @@ def to_manifest(registration: Registration, known_secrets: Collection[str] = ())
     for key, wire_value in registration.inputs.items():
         secret, value = unwrap_secret(wire_value)
         if kind == "Secret" and key in _SECRET_VALUE_KEYS:
-            body[key] = _redacted_map(value)
-        elif secret:
+            continue  # redacted below, both fields at once
+        if secret:
             raise SecretLeakError(_leak_message(registration, key, value, known_secrets))
-        else:
-            body[key] = normalise(value)
+        body[key] = normalise(value)
+    if kind == "Secret":
+        plain = {field: unwrap_secret(registration.inputs.get(field))[1] for field in _SECRET_VALUE_KEYS}
+        body.update(redacted_secret_values(plain["data"], plain["stringData"]))
     return Manifest(body=_sorted(as_provider_writes(body)), urn=registration.urn)
+
+
+def redacted_secret_values(data: object, string_data: object) -> dict[str, dict[str, str]]:
+    """A Secret's ``data`` (base64) and ``stringData`` as one ``stringData`` of markers, each the
+    digest of the plain value (``stringData`` wins a key both hold, as in the API).
+
+    Markers are not base64, so under ``data`` the API server would refuse the object; under
+    ``stringData`` the export stays a valid Secret that kubectl and GitOps tools can apply.
+    """
+    markers = {str(key): redaction_marker(_base64_decoded(unwrap_secret(item)[1])) for key, item in _items(data)}
+    markers.update({str(key): redaction_marker(unwrap_secret(item)[1]) for key, item in _items(string_data)})
+    return {"stringData": dict(sorted(markers.items()))} if markers else {}
+
+
+def _items(value: object) -> list[tuple[object, object]]:
+    return list(value.items()) if isinstance(value, dict) else []
+
+
+def _base64_decoded(value: object) -> str:
+    try:
+        return base64.b64decode(str(value), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return str(value)
 
 
 def secret_values(registrations: Iterable[Registration]) -> set[str]:
@@ -163,12 +191,6 @@ def redaction_marker(value: object) -> str:
     """What an auditor sees instead of a secret value: enough to tell that it changed, nothing more."""
     digest = hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:8]
     return f"<redacted sha256:{digest}>"
-
-
-def _redacted_map(value: object) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {str(key): redaction_marker(unwrap_secret(item)[1]) for key, item in sorted(value.items())}
 
 
 def normalise(value: Any) -> Any:

@@ -345,8 +345,10 @@ class TestChartSecrets:
     def test_a_charts_secret_is_exported_with_markers_only(self, charts: ChartOptions) -> None:
         result = expand_all([chart_registration(values={"token": "tok-123456789"})], charts, known_secrets=())
         (credentials,) = [m for m in result.manifests() if m.kind == "Secret"]
-        # Helm's stringData reaches the export as data, like the rest; both are markers of the plain value.
-        assert credentials.body["data"] == {
+        # data (base64) and stringData both reach the export as markers of the plain value, under
+        # stringData: a marker is no base64, so under data the API server would refuse the Secret.
+        assert "data" not in credentials.body
+        assert credentials.body["stringData"] == {
             "password": redaction_marker(DEFAULT_PASSWORD),
             "token": redaction_marker("tok-123456789"),
         }
@@ -357,7 +359,7 @@ class TestChartSecrets:
 
     def test_a_value_the_program_marks_secret_reaches_the_chart_unwrapped(self, charts: ChartOptions) -> None:
         result = expand_all([chart_registration(values={"password": secret("s3cret-from-config")})], charts, ())
-        assert by_kind(result)["Secret"]["data"]["password"] == redaction_marker("s3cret-from-config")
+        assert by_kind(result)["Secret"]["stringData"]["password"] == redaction_marker("s3cret-from-config")
 
     def test_the_cache_holds_no_plain_secret_value(self, charts: ChartOptions, cache: Path) -> None:
         expand_all([chart_registration(values={"token": "tok-123456789"})], charts, known_secrets=())
@@ -381,7 +383,7 @@ class TestChartSecrets:
     def test_a_known_secret_inside_a_charts_secret_is_not_a_leak(self, charts: ChartOptions) -> None:
         known = "hunter2-but-longer"
         result = expand_all([chart_registration(values={"password": known})], charts, known_secrets={known})
-        assert by_kind(result)["Secret"]["data"]["password"] == redaction_marker(known)
+        assert by_kind(result)["Secret"]["stringData"]["password"] == redaction_marker(known)
 
     def test_a_refused_leak_leaves_no_plain_secret_in_the_cache(self, charts: ChartOptions, cache: Path) -> None:
         leaked = "hunter2-but-longer"
