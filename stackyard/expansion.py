@@ -24,7 +24,7 @@ from typing import Any
 from .cache import cache_root, write_atomically
 from .chartsource import ChartOptions, ChartSourceError, ChartSpec, ChartUnavailableError, Found, find_chart, find_file
 from .expander import Expander, ExpanderError, find_expander
-from .manifests import Manifest, Origin, SecretLeakError, dump, normalise, redacted_secret_values
+from .manifests import Manifest, Origin, SecretLeakError, dump, normalise, redacted_secret_values, with_sorted_keys
 from .mockrt import Registration, unwrap_secret
 from .records import CHART_TYPE, CONFIG_FILE_TYPE, CONFIG_GROUP_TYPE
 
@@ -190,7 +190,7 @@ def _expanded(expander: Expander, request: dict[str, Any], label: str) -> dict[s
     response = expander.run(request)
     objects = []
     for item in response.get("objects") or []:
-        body = _sorted(_redacted(item["object"]))
+        body = with_sorted_keys(_redacted(item["object"]))
         objects.append({"template": item.get("template") or label, "body": body, "text": dump(body)})
     about: dict[str, Any] = {"hooks": response.get("hooks") or []}
     if chart := response.get("chart"):
@@ -260,14 +260,6 @@ def _redacted(body: dict[str, Any]) -> dict[str, Any]:
     redacted = {key: value for key, value in body.items() if key not in ("data", "stringData")}
     redacted.update(redacted_secret_values(body.get("data"), body.get("stringData")))
     return redacted
-
-
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _sorted(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(item) for item in value]
-    return value
 
 
 def _refuse_leaks(manifests: list[Manifest], known_secrets: Collection[str], registration: Registration) -> None:

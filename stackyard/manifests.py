@@ -25,6 +25,7 @@ __all__ = [
     "redaction_marker",
     "secret_values",
     "to_manifest",
+    "with_sorted_keys",
 ]
 
 #: Registration types that are not Kubernetes objects and are never written as manifests.
@@ -124,7 +125,7 @@ def to_manifest(registration: Registration, known_secrets: Collection[str] = ())
     if kind == "Secret":
         plain = {field: unwrap_secret(registration.inputs.get(field))[1] for field in _SECRET_VALUE_KEYS}
         body.update(redacted_secret_values(plain["data"], plain["stringData"]))
-    return Manifest(body=_sorted(as_provider_writes(body)), urn=registration.urn)
+    return Manifest(body=with_sorted_keys(as_provider_writes(body)), urn=registration.urn)
 
 
 def redacted_secret_values(data: object, string_data: object) -> dict[str, dict[str, str]]:
@@ -206,11 +207,12 @@ def normalise(value: Any) -> Any:
     return value
 
 
-def _sorted(value: Any) -> Any:
+def with_sorted_keys(value: Any) -> Any:
+    """``value`` with every mapping's keys in sorted order, at every depth (the export's form)."""
     if isinstance(value, dict):
-        return {key: _sorted(value[key]) for key in sorted(value)}
+        return {key: with_sorted_keys(value[key]) for key in sorted(value)}
     if isinstance(value, list):
-        return [_sorted(item) for item in value]
+        return [with_sorted_keys(item) for item in value]
     return value
 
 
